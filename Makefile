@@ -1,0 +1,62 @@
+# memwall — the pipeline's graph: raw/ -> curated/*.parquet -> curated/fits.parquet -> figures/<version>/
+# `make figures` and `make test` set up .venv themselves (Python 3.11 + make is all a machine needs).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SETUP := $(VENV)/.installed
+VERSION := $(shell cat VERSION)
+export PYTHONHASHSEED := 0
+
+RAW := $(sort $(wildcard raw/*.csv raw/*/*.csv))
+CODE_INGEST := pipeline/ingest.py pipeline/units.py pipeline/fields.py pipeline/outputs.py VERSION
+TABLES := curated/accelerators.parquet curated/memory_technologies.parquet curated/interconnects.parquet \
+          curated/models.parquet
+FITS := curated/fits.parquet
+DATABASE := curated/memwall.duckdb
+FIGURE_CODE := $(wildcard pipeline/figures/*.py) $(wildcard pipeline/fonts/*.ttf)
+MANIFEST := figures/$(VERSION)/manifest.json
+
+.PHONY: help setup data figures test lint format check clean bench coverage lock
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+$(SETUP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+setup: $(SETUP) ## Create .venv with the pinned dependencies
+
+$(TABLES) &: $(RAW) $(CODE_INGEST) $(SETUP)
+	$(BIN)/python -m pipeline.build ingest
+
+$(FITS): $(TABLES) pipeline/fits.py pipeline/series.toml
+	$(BIN)/python -m pipeline.build fits
+
+$(DATABASE): $(TABLES) $(FITS) pipeline/database.py
+	$(BIN)/python -m pipeline.build database
+
+$(MANIFEST): $(TABLES) $(FITS) $(FIGURE_CODE)
+	$(BIN)/python -m pipeline.build figures
+
+data: $(TABLES) $(FITS) $(DATABASE) ## Build curated/ (Parquet, fits, DuckDB) from raw/
+
+figures: data $(MANIFEST) ## Build the dataset and render every figure (the main job)
+
+test: $(SETUP) ## Run the test suite
+	$(BIN)/python -m pytest
+
+lint: $(SETUP) ## Check style with ruff
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/ruff format --check pipeline tests
+
+format: $(SETUP) ## Format the code with ruff
+	$(BIN)/ruff format pipeline tests
+	$(BIN)/ruff check --fix pipeline tests
+
+clean: ## Remove the virtual environment, caches and the database (committed outputs stay)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(DATABASE)

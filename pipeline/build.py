@@ -1,0 +1,97 @@
+"""The pipeline's stages, each load -> process -> save, run by the Makefile (or `memwall build`).
+
+    python -m pipeline.build ingest     raw/ -> curated/{accelerators,memory_technologies,interconnects,models}.parquet
+    python -m pipeline.build fits       curated/*.parquet -> curated/fits.parquet
+    python -m pipeline.build database   curated/*.parquet -> curated/memwall.duckdb
+    python -m pipeline.build figures    curated/ -> figures/<version>/
+    python -m pipeline.build all
+
+A stage that fails writes nothing: outputs are staged as temporary files and renamed into place together.
+One build runs at a time (a lock on curated/.build.lock).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+
+from pipeline import fields as F
+from pipeline import paths
+from pipeline.outputs import build_lock, staged
+
+
+def stage_ingest() -> None:
+    from pipeline import ingest
+
+    tables = ingest.build_tables(paths.RAW)
+    version = paths.dataset_version()
+    with staged() as out:
+        for name, frame in tables.items():
+            arrow = ingest.to_arrow(F.TABLES[name], frame, version)
+            out.write(paths.CURATED / f"{name}.parquet", lambda tmp, a=arrow: ingest.write_parquet(a, tmp))
+
+
+def stage_fits() -> None:
+    from pipeline import fits, ingest
+
+    frame = fits.run_fits(paths.CURATED)
+    arrow = ingest.to_arrow(F.FITS, frame, paths.dataset_version())
+    with staged() as out:
+        out.write(paths.CURATED / "fits.parquet", lambda tmp: ingest.write_parquet(arrow, tmp))
+
+
+def stage_database() -> None:
+    from pipeline import database
+
+    database.build_database(paths.CURATED, paths.DATABASE)
+
+
+def stage_figures() -> None:
+    from pipeline.figures import render
+
+    render.render_all(paths.CURATED, paths.FIGURES, paths.dataset_version())
+
+
+STAGES: dict[str, Callable[[], None]] = {
+    "ingest": stage_ingest,
+    "fits": stage_fits,
+    "database": stage_database,
+    "figures": stage_figures,
+}
+
+
+def run(stage_names: list[str], quiet: bool = False) -> int:
+    from pipeline.fits import FitError
+    from pipeline.ingest import ValidationFailed
+
+    with build_lock(paths.LOCK):
+        for name in stage_names:
+            started = time.perf_counter()
+            try:
+                STAGES[name]()
+            except ValidationFailed as err:
+                print(f"memwall: {name}: {err}", file=sys.stderr)
+                print("memwall: nothing was written; previous outputs are unchanged.", file=sys.stderr)
+                return 1
+            except FitError as err:
+                print(f"memwall: {name}: {err}", file=sys.stderr)
+                return 1
+            if not quiet:
+                print(f"memwall: {name:<9} {time.perf_counter() - started:6.2f} s", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.build", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stage", nargs="+", choices=[*STAGES, "all"])
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    args = parser.parse_args(argv)
+    names = list(STAGES) if "all" in args.stage else args.stage
+    return run(names, args.quiet)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

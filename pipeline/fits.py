@@ -1,0 +1,364 @@
+"""Growth fits: OLS of log10(value) on fractional year, computed in DuckDB the way a user would write it.
+
+For every series declared in pipeline/series.toml, under both selections (all, frontier):
+- OLS with DuckDB's regr_slope / regr_intercept / regr_r2 / regr_count and regr_sxx / regr_syy / regr_sxy for the
+  slope's standard error; the 95% interval uses Student's t with n - 2 degrees of freedom (scipy).
+- A seeded percentile bootstrap interval of the same slope (rows resampled with replacement).
+- Theil-Sen (scipy.stats.theilslopes), reported as its own row with method = theil_sen.
+- A two-segment (hinge) fit: the break year minimising the squared error, and whether BIC supports it.
+Growth per 2 years = 10^(2 x slope); doubling time = log10(2) / slope.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipeline import fields as F
+
+SERIES_FILE = Path(__file__).with_name("series.toml")
+SELECTIONS = ("all", "frontier")
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_MAX_CELLS = 20_000_000  # resamples x points held in memory at once
+THEIL_SEN_MAX_POINTS = 2000  # Theil-Sen is O(n^2): larger series are fitted on a seeded subsample
+BIC_MARGIN = 6.0  # "strong" evidence for a break (Kass & Raftery 1995)
+MIN_POINTS_PER_SEGMENT = 3
+
+
+class FitError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    preset: str
+    table: str
+    value: str
+    unit: str
+    where: str
+    window_start: float
+    window_end: float
+    selection: str
+    description: str
+    label: str = ""
+    normalize_to: str | None = None
+    total_growth_years: float | None = None
+    paper_growth_per_2y: float | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # accelerator/model id -> label printed in figures
+    label_by: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.preset}/{self.name}"
+
+
+def load_series(path: Path = SERIES_FILE) -> list[Series]:
+    """Read and check the declarative series file."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    known = set(Series.__dataclass_fields__)
+    out = []
+    for position, entry in enumerate(data.get("series", []), start=1):
+        unknown = set(entry) - known
+        if unknown:
+            raise FitError(f"{path.name}: series #{position}: unknown key(s) {sorted(unknown)}; expected {sorted(known)}")
+        entry = dict(entry)
+        entry["labels"] = dict(entry.get("labels", {}))
+        entry["description"] = " ".join(entry["description"].split())
+        series = Series(**entry)
+        if series.selection not in SELECTIONS:
+            raise FitError(f"{path.name}: {series.key}: selection must be one of {SELECTIONS}")
+        if series.table not in F.RAW_TABLES:
+            raise FitError(f"{path.name}: {series.key}: unknown table {series.table!r}")
+        out.append(series)
+    keys = [s.key for s in out]
+    duplicates = {k for k in keys if keys.count(k) > 1}
+    if duplicates:
+        raise FitError(f"{path.name}: series declared twice: {sorted(duplicates)}")
+    return out
+
+
+def connect_curated(curated_dir: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with one view per curated Parquet table."""
+    con = duckdb.connect()
+    for name in F.RAW_TABLES:
+        path = (curated_dir / f"{name}.parquet").as_posix().replace("'", "''")
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+    return con
+
+
+def points_sql(series: Series, selection: str | None = None) -> str:
+    """SQL returning the points of a series: id, name, label, x (fractional year), value, source_url."""
+    selection = selection or series.selection
+    table = F.TABLES[series.table]
+    label_column = series.label_by or "name"
+    base = f"""
+        SELECT {table.key} AS id, name, CAST({label_column} AS VARCHAR) AS label_text, release_date,
+               release_year_fractional AS x, CAST({series.value} AS DOUBLE) AS value, source_url
+        FROM {series.table}
+        WHERE ({series.where})
+          AND release_year_fractional >= {series.window_start}
+          AND release_year_fractional < {series.window_end} + 1
+          AND ({series.value}) > 0
+    """
+    if selection == "all":
+        return f"SELECT * FROM ({base}) ORDER BY x, value DESC, id"
+    if selection == "frontier":
+        return f"""
+            SELECT id, name, label_text, release_date, x, value, source_url FROM (
+              SELECT *, max(value) OVER (ORDER BY x, value DESC, id
+                                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_max
+              FROM ({base}))
+            WHERE previous_max IS NULL OR value > previous_max
+            ORDER BY x, value DESC, id
+        """
+    raise FitError(f"unknown selection {selection!r}")
+
+
+def ols_sql(points: str) -> str:
+    """The OLS fit of log10(value) on year, as a user would write it in DuckDB."""
+    return f"""
+        SELECT regr_count(log10(value), x) AS n, regr_slope(log10(value), x) AS slope,
+               regr_intercept(log10(value), x) AS intercept, regr_r2(log10(value), x) AS r2,
+               regr_sxx(log10(value), x) AS sxx, regr_syy(log10(value), x) AS syy,
+               regr_sxy(log10(value), x) AS sxy, count(DISTINCT x) AS distinct_x,
+               min(x) AS start_year, max(x) AS end_year
+        FROM ({points})
+    """
+
+
+def growth_per_2y(slope: float) -> float:
+    return 10.0 ** (2.0 * slope)
+
+
+def describe_slope(slope: float, stderr: float, n: int) -> dict[str, float]:
+    """Growth per 2 years with its t-based 95% interval, and the doubling time."""
+    from scipy import stats
+
+    if n > 2 and np.isfinite(stderr):
+        t = float(stats.t.ppf(0.975, n - 2))
+        low, high = growth_per_2y(slope - t * stderr), growth_per_2y(slope + t * stderr)
+    else:
+        low = high = math.nan
+    return {
+        "growth_per_2y": growth_per_2y(slope),
+        "growth_per_2y_ci_low": low,
+        "growth_per_2y_ci_high": high,
+        "doubling_time_years": math.log10(2.0) / slope if slope > 0 else math.nan,
+    }
+
+
+def ols_arrays(x: np.ndarray, y_log10: np.ndarray) -> dict[str, float]:
+    """OLS of log10 values on years from arrays (same formulas as the SQL); for tests and the bootstrap."""
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y_log10, dtype="float64")
+    n = x.size
+    if n < 2 or np.unique(x).size < 2:
+        raise FitError(f"a growth fit needs at least 2 distinct dates; got {np.unique(x).size} among {n} points")
+    xm, ym = x.mean(), y.mean()
+    sxx = float(((x - xm) ** 2).sum())
+    sxy = float(((x - xm) * (y - ym)).sum())
+    syy = float(((y - ym) ** 2).sum())
+    slope = sxy / sxx
+    return _stats_from_moments(n, slope, ym - slope * xm, sxx, syy, sxy)
+
+
+def _stats_from_moments(n: int, slope: float, intercept: float, sxx: float, syy: float, sxy: float) -> dict:
+    residual = max(syy - slope * sxy, 0.0)
+    stderr = math.sqrt(residual / (n - 2) / sxx) if n > 2 else math.nan
+    r2 = (sxy * sxy) / (sxx * syy) if syy > 0 else 1.0
+    return {"n": n, "slope": slope, "intercept": intercept, "stderr": stderr, "r2": r2}
+
+
+def bootstrap_interval(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, float]:
+    """Seeded percentile-bootstrap 95% interval of growth per 2 years (rows resampled with replacement)."""
+    n = x.size
+    if n < 3:
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    resamples = max(200, min(BOOTSTRAP_RESAMPLES, BOOTSTRAP_MAX_CELLS // n))
+    chunk = max(1, BOOTSTRAP_MAX_CELLS // n)
+    slopes = []
+    for start in range(0, resamples, chunk):
+        idx = rng.integers(0, n, size=(min(chunk, resamples - start), n))
+        xs, ys = x[idx], y[idx]
+        xc = xs - xs.mean(axis=1, keepdims=True)
+        sxx = (xc * xc).sum(axis=1)
+        sxy = (xc * (ys - ys.mean(axis=1, keepdims=True))).sum(axis=1)
+        ok = sxx > 0
+        slopes.append(sxy[ok] / sxx[ok])
+    all_slopes = np.concatenate(slopes)
+    low, high = np.percentile(all_slopes, [2.5, 97.5])
+    return growth_per_2y(float(low)), growth_per_2y(float(high))
+
+
+def theil_sen(x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, float]:
+    """Theil-Sen slope with its 95% interval (scipy); subsampled (seeded) above THEIL_SEN_MAX_POINTS points."""
+    from scipy import stats
+
+    if x.size > THEIL_SEN_MAX_POINTS:
+        keep = np.sort(np.random.default_rng(seed).choice(x.size, THEIL_SEN_MAX_POINTS, replace=False))
+        x, y = x[keep], y[keep]
+    result = stats.theilslopes(y, x, alpha=0.95)
+    return {
+        "slope": float(result.slope),
+        "intercept": float(result.intercept),
+        "growth_per_2y_ci_low": growth_per_2y(float(result.low_slope)),
+        "growth_per_2y_ci_high": growth_per_2y(float(result.high_slope)),
+    }
+
+
+def two_segment(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Continuous two-segment (hinge) fit y = a + b x + c max(0, x - t), t searched over the data's dates.
+
+    Returns the break year t with the least squared error, the growth per 2 years before and after it, and whether
+    BIC prefers it to a single line by more than BIC_MARGIN (4 parameters against 2).
+    """
+    empty = {
+        "break_year": math.nan,
+        "growth_per_2y_before_break": math.nan,
+        "growth_per_2y_after_break": math.nan,
+        "break_supported": False,
+    }
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[order]
+    n = x.size
+    candidates = np.unique(x[MIN_POINTS_PER_SEGMENT - 1 : n - MIN_POINTS_PER_SEGMENT])
+    candidates = candidates[(candidates > x[0]) & (candidates < x[-1])]
+    if n < 2 * MIN_POINTS_PER_SEGMENT + 1 or candidates.size == 0:
+        return empty
+    line = np.polyfit(x, y, 1)
+    sse_line = float(((np.polyval(line, x) - y) ** 2).sum())
+    best = None
+    for t in candidates:
+        design = np.column_stack([np.ones(n), x - t, np.maximum(0.0, x - t)])
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        sse = float(((design @ coef - y) ** 2).sum())
+        if best is None or sse < best[0]:
+            best = (sse, float(t), coef)
+    sse, t, coef = best
+    tiny = 1e-300
+    bic_line = n * math.log(max(sse_line, tiny) / n) + 2 * math.log(n)
+    bic_break = n * math.log(max(sse, tiny) / n) + 4 * math.log(n)
+    return {
+        "break_year": t,
+        "growth_per_2y_before_break": growth_per_2y(float(coef[1])),
+        "growth_per_2y_after_break": growth_per_2y(float(coef[1] + coef[2])),
+        "break_supported": bool(bic_line - bic_break > BIC_MARGIN),
+    }
+
+
+def fit_series(con: duckdb.DuckDBPyConnection, series: Series, selection: str) -> list[dict]:
+    """Both methods (OLS, Theil-Sen) of one series under one selection, as rows of the fits table."""
+    points = points_sql(series, selection)
+    row = con.execute(ols_sql(points)).fetchone()
+    n, slope, intercept, r2, sxx, syy, sxy, distinct_x, start, end = row
+    if not n or distinct_x < 2:
+        raise FitError(
+            f"series {series.key} ({selection}): a growth fit needs at least 2 distinct dates; got "
+            f"{distinct_x or 0} among {n or 0} points. Check its `where` and window in series.toml."
+        )
+    moments = _stats_from_moments(int(n), slope, intercept, sxx, syy, sxy)
+    data = con.execute(f"SELECT x, log10(value) AS y FROM ({points})").fetchnumpy()
+    x, y = np.asarray(data["x"], dtype="float64"), np.asarray(data["y"], dtype="float64")
+    seed = zlib.crc32(f"{series.key}/{selection}".encode())
+    span = float(end - start)
+    total_years = series.total_growth_years or round(span)
+    common = {
+        "series": series.name,
+        "preset": series.preset,
+        "selection": selection,
+        "description": series.description + ("" if selection == series.selection else f" [{selection} selection]"),
+        "table_name": series.table,
+        "value_column": series.value,
+        "value_unit": series.unit,
+        "window_start_year": float(series.window_start),
+        "window_end_year": float(series.window_end),
+        "n": int(n),
+        "start_year": float(start),
+        "end_year": float(end),
+        "total_growth_years": float(total_years),
+        "r2": float(r2) if r2 is not None else math.nan,
+        "paper_growth_per_2y": float(series.paper_growth_per_2y) if series.paper_growth_per_2y else math.nan,
+    }
+    boot_low, boot_high = bootstrap_interval(x, y, seed)
+    ols = {
+        **common,
+        "method": "ols",
+        "slope_log10_per_year": float(slope),
+        "intercept_log10": float(intercept),
+        "slope_stderr": moments["stderr"],
+        **describe_slope(float(slope), moments["stderr"], int(n)),
+        "growth_per_2y_boot_ci_low": boot_low,
+        "growth_per_2y_boot_ci_high": boot_high,
+        "total_growth": 10.0 ** (float(slope) * total_years),
+        **two_segment(x, y),
+    }
+    robust = theil_sen(x, y, seed)
+    theil = {
+        **common,
+        "method": "theil_sen",
+        "slope_log10_per_year": robust["slope"],
+        "intercept_log10": robust["intercept"],
+        "slope_stderr": math.nan,
+        "growth_per_2y": growth_per_2y(robust["slope"]),
+        "growth_per_2y_ci_low": robust["growth_per_2y_ci_low"],
+        "growth_per_2y_ci_high": robust["growth_per_2y_ci_high"],
+        "doubling_time_years": math.log10(2.0) / robust["slope"] if robust["slope"] > 0 else math.nan,
+        "growth_per_2y_boot_ci_low": math.nan,
+        "growth_per_2y_boot_ci_high": math.nan,
+        "total_growth": 10.0 ** (robust["slope"] * total_years),
+        "r2": math.nan,
+        "break_year": math.nan,
+        "growth_per_2y_before_break": math.nan,
+        "growth_per_2y_after_break": math.nan,
+        "break_supported": False,
+    }
+    return [ols, theil]
+
+
+def run_fits(curated_dir: Path, series_list: list[Series] | None = None) -> pd.DataFrame:
+    """Fit every declared series under both selections; one row per series, preset, selection and method."""
+    series_list = series_list if series_list is not None else load_series()
+    con = connect_curated(curated_dir)
+    rows = []
+    for series in series_list:
+        for selection in SELECTIONS:
+            rows += fit_series(con, series, selection)
+    frame = pd.DataFrame(rows, columns=F.FITS.columns)
+    return frame.sort_values(["preset", "series", "selection", "method"], kind="stable").reset_index(drop=True)
+
+
+def format_rate(row: pd.Series | dict) -> str:
+    """'3.0x / 2 yrs [2.6-3.4], n=37, 1996.1-2022.7' — a rate with its interval, selection size and span."""
+    return (
+        f"{_fmt(row['growth_per_2y'])}x / 2 yrs [95% CI {_fmt(row['growth_per_2y_ci_low'])}-"
+        f"{_fmt(row['growth_per_2y_ci_high'])}], n={int(row['n'])}, {row['start_year']:.1f}-{row['end_year']:.1f}"
+    )
+
+
+def _fmt(value: float) -> str:
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.0f}"
+    return f"{value:.1f}"
+
+
+def format_total(value: float) -> str:
+    """Totals as the paper prints them: 60000x, 100x, 30x (two significant digits)."""
+    if not np.isfinite(value):
+        return "n/a"
+    if value >= 10:
+        digits = int(math.floor(math.log10(value))) - 1
+        return f"{round(value, -digits):,.0f}".replace(",", "")
+    return f"{value:.1f}"

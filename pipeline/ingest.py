@@ -1,0 +1,477 @@
+"""Ingest: raw/*.csv -> validated, unit-normalised tables -> curated/<table>.parquet.
+
+Load (read every CSV of a table as text), process (check every cell against the field registry, convert units,
+derive columns), save (Parquet with field metadata, written atomically). Every bad cell is reported with its file,
+line, column, the value found and what was expected; the build stops before writing anything if there is one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline import fields as F
+from pipeline import units
+
+ID_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+URL_PATTERN = r"https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?:[/?#][^\s]*)?"
+DATE_PATTERN = r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?"
+EARLIEST_DATE = dt.date(1940, 1, 1)
+MAX_REPORTED_PROBLEMS = 200
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None  # 1-based line in the file (the header is line 1); None for a whole-file problem
+    column: str | None
+    value: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line is not None else "")
+        column = f" column '{self.column}':" if self.column else ""
+        found = f" found {self.value!r};" if self.value is not None else ""
+        return f"{where}:{column}{found} {self.message}"
+
+
+class ValidationFailed(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        shown = problems[:MAX_REPORTED_PROBLEMS]
+        more = len(problems) - len(shown)
+        text = "\n".join(str(p) for p in shown) + (f"\n... and {more} more problems" if more > 0 else "")
+        super().__init__(f"{len(problems)} problem(s) in raw/:\n{text}")
+
+
+# ---------------------------------------------------------------------------------------------------- load
+
+
+def raw_files(table: F.Table, raw_dir: Path) -> list[Path]:
+    return sorted(raw_dir.glob(table.raw_glob))
+
+
+def read_raw_file(path: Path, table: F.Table, label: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read one CSV as text cells; check encoding, line endings and header. Adds `_file` and `_line` columns."""
+    data = path.read_bytes()
+    problems: list[Problem] = []
+
+    def whole(message: str, line: int | None = None, value: str | None = None) -> tuple[None, list[Problem]]:
+        return None, [Problem(label, line, None, value, message)]
+
+    if not data.strip():
+        return whole("the file is empty; expected a header row and at least one record")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return whole("the file starts with a byte-order mark; expected UTF-8 without BOM", 1)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        return whole(f"bytes that are not UTF-8 ({data[err.start : err.start + 4]!r}); expected UTF-8 text", line)
+    if "\r" in text:
+        line = text[: text.index("\r")].count("\n") + 1
+        return whole("a carriage return (CRLF or CR line ending); expected LF line endings", line)
+
+    header_line = text.split("\n", 1)[0]
+    header = [h for h in next(_csv_rows(header_line))]
+    expected = table.raw_columns
+    for position, name in enumerate(header):
+        if name != name.strip():
+            problems.append(Problem(label, 1, name, name, "stray whitespace in the header; expected no spaces"))
+        elif name not in expected:
+            close = difflib.get_close_matches(name, expected, n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(
+                Problem(label, 1, name, name, f"unknown column{hint}; expected only the columns of {table.name}")
+            )
+    missing = [c for c in expected if c not in header]
+    for name in missing:
+        problems.append(Problem(label, 1, name, None, f"missing column; expected header: {','.join(expected)}"))
+    if len(set(header)) != len(header):
+        problems.append(Problem(label, 1, None, header_line, "a column appears twice in the header"))
+    if problems:
+        return None, problems
+
+    frame = pd.read_csv(
+        io.StringIO(text),
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        quotechar='"',
+        skipinitialspace=False,
+    )
+    if frame.empty:
+        return whole("the file has a header but no records; expected at least one record", 1)
+    # Line numbers: a cell with an embedded newline shifts them, so such cells are refused (and located exactly).
+    newline_cells = frame.apply(lambda col: col.str.contains("\n", regex=False)).to_numpy()
+    if newline_cells.any():
+        row, col = np.argwhere(newline_cells)[0]
+        line = _line_of_record(text, int(row))
+        value = frame.iat[row, col]
+        return None, [
+            Problem(label, line, frame.columns[col], value, "a line break inside a cell; expected one line per record")
+        ]
+    frame["_file"] = label
+    frame["_line"] = np.arange(2, len(frame) + 2)
+    return frame, []
+
+
+def _csv_rows(text: str):
+    import csv
+
+    return csv.reader(io.StringIO(text))
+
+
+def _line_of_record(text: str, record: int) -> int:
+    import csv
+
+    reader = csv.reader(io.StringIO(text))
+    next(reader)
+    for index, _ in enumerate(reader):
+        if index == record:
+            return reader.line_num
+    return reader.line_num
+
+
+def load_table(table: F.Table, raw_dir: Path) -> tuple[pd.DataFrame, list[Problem]]:
+    files = raw_files(table, raw_dir)
+    problems: list[Problem] = []
+    if not files:
+        problems.append(Problem(f"raw/{table.raw_glob}", None, None, None, f"no file found for table {table.name}"))
+        return pd.DataFrame(columns=[*table.raw_columns, "_file", "_line"]), problems
+    frames = []
+    for path in files:
+        label = path.relative_to(raw_dir.parent).as_posix() if raw_dir.parent in path.parents else str(path)
+        frame, file_problems = read_raw_file(path, table, label)
+        problems += file_problems
+        if frame is not None:
+            frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=[*table.raw_columns, "_file", "_line"]), problems
+    return pd.concat(frames, ignore_index=True), problems
+
+
+# ---------------------------------------------------------------------------------------------------- process
+
+
+def _problem_rows(raw: pd.DataFrame, mask: np.ndarray, column: str, message: str) -> list[Problem]:
+    rows = np.flatnonzero(mask)
+    return [
+        Problem(raw["_file"].iat[i], int(raw["_line"].iat[i]), column, raw[column].iat[i], message) for i in rows
+    ]
+
+
+def parse_dates(cells: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, np.ndarray]:
+    """Dates as YYYY, YYYY-MM or YYYY-MM-DD -> (first day, precision, fractional year at midpoint, bad mask)."""
+    parts = cells.str.extract(f"^{DATE_PATTERN}$")
+    year = pd.to_numeric(parts["year"], errors="coerce")
+    month = pd.to_numeric(parts["month"], errors="coerce")
+    day = pd.to_numeric(parts["day"], errors="coerce")
+    precision = pd.Series(np.where(day.notna(), "day", np.where(month.notna(), "month", "year")), index=cells.index)
+    unparsed = year.isna()
+    start = pd.to_datetime(
+        pd.DataFrame({"year": year.fillna(2000), "month": month.fillna(1), "day": day.fillna(1)}), errors="coerce"
+    )
+    start = start.where(~unparsed)
+    bad = start.isna().to_numpy().copy()
+    end = start.copy()
+    is_day, is_month, is_year = (precision == "day"), (precision == "month"), (precision == "year")
+    end[is_day] = start[is_day] + pd.Timedelta(days=1)
+    end[is_month] = start[is_month] + pd.offsets.MonthBegin(1)
+    end[is_year] = start[is_year] + pd.offsets.YearBegin(1)
+    midpoint = start + (end - start) / 2
+    mid_year = midpoint.dt.year.fillna(2000)
+    jan1 = pd.to_datetime(pd.DataFrame({"year": mid_year, "month": 1, "day": 1}))
+    next_jan1 = pd.to_datetime(pd.DataFrame({"year": mid_year + 1, "month": 1, "day": 1}))
+    fractional = midpoint.dt.year + (midpoint - jan1) / (next_jan1 - jan1)
+    return start.dt.date, precision.where(~bad), fractional.astype("float64"), bad
+
+
+def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check and convert every raw column of one table; derive the computed columns."""
+    problems: list[Problem] = []
+    out = pd.DataFrame(index=raw.index)
+    for f in table.fields:
+        if f.raw is None:
+            continue
+        cells = raw[f.raw].astype("string")
+        empty = (cells == "").to_numpy()
+        present = ~empty
+        if f.required:
+            problems += _problem_rows(raw, empty, f.raw, "a required value is empty")
+        stray = present & (cells != cells.str.strip()).to_numpy()
+        problems += _problem_rows(raw, stray, f.raw, "stray whitespace around the value; expected none")
+        present &= ~stray
+        values = cells.where(present)
+        if f.parse.startswith("quantity:"):
+            dimension = f.parse.split(":", 1)[1]
+            parsed, cell_problems = units.parse_quantities(cells[present], dimension)
+            idx = np.flatnonzero(present)
+            for position, message in cell_problems:
+                i = idx[position]
+                problems.append(Problem(raw["_file"].iat[i], int(raw["_line"].iat[i]), f.raw, cells.iat[i], message))
+            column = pd.Series(np.nan, index=raw.index, dtype="float64")
+            column.iloc[idx] = parsed.to_numpy(dtype="float64", na_value=np.nan)
+            problems += _check_bounds(raw, f, column, units.DIMENSIONS[dimension])
+            out[f.name] = column
+        elif f.parse == "integer":
+            parsed, cell_problems = units.parse_integers(cells[present])
+            idx = np.flatnonzero(present)
+            for position, message in cell_problems:
+                i = idx[position]
+                problems.append(Problem(raw["_file"].iat[i], int(raw["_line"].iat[i]), f.raw, cells.iat[i], message))
+            column = pd.Series(pd.NA, index=raw.index, dtype="Int64")
+            column.iloc[idx] = parsed.to_numpy()
+            problems += _check_bounds(raw, f, column.astype("float64"), None)
+            out[f.name] = column
+        elif f.parse == "date":
+            start, precision, fractional, bad = parse_dates(cells.fillna(""))
+            bad = bad & present
+            problems += _problem_rows(raw, bad, f.raw, "not a date; expected YYYY, YYYY-MM or YYYY-MM-DD")
+            good = present & ~bad
+            starts = pd.to_datetime(start.where(good))
+            future = good & (starts.dt.date > today).fillna(False).to_numpy()
+            ancient = good & (starts.dt.date < EARLIEST_DATE).fillna(False).to_numpy()
+            problems += _problem_rows(raw, future, f.raw, f"a date in the future; expected a date up to {today}")
+            problems += _problem_rows(raw, ancient, f.raw, f"a date before {EARLIEST_DATE}; expected a later date")
+            out[f.name] = start.where(good)
+            out["release_date_precision"] = precision.where(good)
+            out["release_year_fractional"] = fractional.where(good)
+        elif f.parse == "id":
+            bad = present & ~cells.str.fullmatch(ID_PATTERN).fillna(False).to_numpy(dtype=bool)
+            problems += _problem_rows(raw, bad, f.raw, "not an id; expected a lowercase slug like 'nvidia-h100-sxm5-80gb'")
+            dup = present & cells.duplicated(keep=False).to_numpy()
+            for i in np.flatnonzero(dup):
+                others = [
+                    f"{raw['_file'].iat[j]}:{raw['_line'].iat[j]}"
+                    for j in np.flatnonzero(dup & (cells == cells.iat[i]).to_numpy())
+                    if j != i
+                ]
+                problems.append(
+                    Problem(
+                        raw["_file"].iat[i],
+                        int(raw["_line"].iat[i]),
+                        f.raw,
+                        cells.iat[i],
+                        f"duplicate id (also at {', '.join(others)}); expected each id once in {table.name}",
+                    )
+                )
+            out[f.name] = values
+        elif f.parse == "enum":
+            bad = present & ~cells.isin(f.choices).to_numpy()
+            for i in np.flatnonzero(bad):
+                close = difflib.get_close_matches(str(cells.iat[i]), f.choices, n=1, cutoff=0.5)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                problems.append(
+                    Problem(
+                        raw["_file"].iat[i],
+                        int(raw["_line"].iat[i]),
+                        f.raw,
+                        cells.iat[i],
+                        f"not an allowed value{hint}; expected one of {', '.join(f.choices)}",
+                    )
+                )
+            out[f.name] = values
+        elif f.parse == "bool":
+            bad = present & ~cells.isin(["true", "false"]).to_numpy()
+            problems += _problem_rows(raw, bad, f.raw, "not a boolean; expected true or false")
+            out[f.name] = values.map({"true": True, "false": False}).astype("boolean")
+        elif f.parse == "url":
+            bad = present & ~cells.str.fullmatch(URL_PATTERN).fillna(False).to_numpy(dtype=bool)
+            problems += _problem_rows(raw, bad, f.raw, "not a URL; expected an https:// address")
+            out[f.name] = values
+        elif f.parse in ("text", "ref"):
+            bad = present & cells.str.contains(r"[\x00-\x08\x0b-\x1f\x7f]", regex=True).fillna(False).to_numpy(dtype=bool)
+            problems += _problem_rows(raw, bad, f.raw, "control characters; expected plain text")
+            out[f.name] = values
+        else:  # pragma: no cover - a registry error, caught by tests
+            raise ValueError(f"unknown parser {f.parse!r} for {table.name}.{f.name}")
+    out = out.astype({f.name: "string" for f in table.fields if f.dtype == "string" and f.name in out})
+    problems += DERIVE[table.name](raw, out)
+    return out, problems
+
+
+def _check_bounds(raw: pd.DataFrame, f: F.Field, column: pd.Series, dimension) -> list[Problem]:
+    if f.bounds is None:
+        return []
+    low, high = f.bounds
+    values = column.to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(values) & ((values < low) | (values > high))
+    zero = bad & (values == 0)
+    unit = f.unit or ""
+    messages = []
+    messages += _problem_rows(raw, zero, f.raw, "zero; expected a positive value (leave the cell empty if unknown)")
+    rest = bad & ~zero
+    messages += _problem_rows(
+        raw,
+        rest,
+        f.raw,
+        f"out of the plausible range; expected between {low:g} and {high:g} {unit} after conversion",
+    )
+    return messages
+
+
+def _derive_accelerators(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
+    problems = _directional(raw, out, "interconnect_bandwidth", "interconnect_bandwidth_direction",
+                            "interconnect_bandwidth_per_direction_bytes_per_s")
+    out["peak_training_flops"] = out[["peak_fp32_flops", "peak_fp16_flops", "peak_bf16_flops"]].max(axis=1)
+    # Same product under two ids: vendor + name must be unique.
+    key = (out["vendor"].fillna("").str.lower() + "|" + out["name"].fillna("").str.lower().str.replace(r"\W", "", regex=True))
+    problems += _same_thing_twice(raw, out, key, "name", "the same vendor and product name as another row")
+    return problems
+
+
+def _derive_memory(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
+    key = out["name"].fillna("").str.lower().str.replace(r"\W", "", regex=True) + "|" + out["pin_rate_bits_per_s"].astype("string").fillna("")
+    return _same_thing_twice(raw, out, key, "name", "the same generation and pin rate as another row")
+
+
+def _derive_interconnects(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
+    problems = _directional(raw, out, "bandwidth", "bandwidth_direction", "bandwidth_per_direction_bytes_per_s")
+    key = out["name"].fillna("").str.lower().str.replace(r"\W", "", regex=True)
+    return problems + _same_thing_twice(raw, out, key, "name", "the same link name as another row")
+
+
+def _derive_models(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
+    problems = []
+    over = (out["active_parameters"] > out["parameters"]).fillna(False).to_numpy(dtype=bool)
+    problems += _problem_rows(raw, over, "active_parameters", "more active parameters than total; expected active <= total")
+    method_missing = out["training_compute_flop"].notna().to_numpy() & out["training_compute_method"].isna().to_numpy()
+    problems += _problem_rows(raw, method_missing, "training_compute_method",
+                              "empty while training_compute is set; expected reported, 6ND, hardware or third_party")
+    recommender_domain = (out["domain"] == "recommendation").fillna(False).to_numpy(dtype=bool)
+    unflagged = recommender_domain & ~out["is_recommender"].fillna(False).to_numpy(dtype=bool)
+    problems += _problem_rows(raw, unflagged, "is_recommender", "false for a recommendation model; expected true")
+    key = out["name"].fillna("").str.lower().str.replace(r"\W", "", regex=True)
+    problems += _same_thing_twice(raw, out, key, "name", "the same model name as another row")
+    return problems
+
+
+def _directional(raw: pd.DataFrame, out: pd.DataFrame, value_col: str, direction_col: str, field: str) -> list[Problem]:
+    direction = raw[direction_col]
+    has_value = out[field].notna().to_numpy()
+    no_direction = has_value & (direction == "").to_numpy()
+    problems = _problem_rows(raw, no_direction, direction_col,
+                             f"empty while {value_col} is set; expected bidirectional or per_direction")
+    halve = (direction == "bidirectional").to_numpy()
+    out[field] = out[field].where(~halve, out[field] / 2)
+    return problems
+
+
+def _same_thing_twice(raw: pd.DataFrame, out: pd.DataFrame, key: pd.Series, column: str, what: str) -> list[Problem]:
+    dup = key.duplicated(keep="first").to_numpy() & (key != "").to_numpy()
+    problems = []
+    for i in np.flatnonzero(dup):
+        first = int(np.flatnonzero((key == key.iat[i]).to_numpy())[0])
+        problems.append(
+            Problem(
+                raw["_file"].iat[i],
+                int(raw["_line"].iat[i]),
+                column,
+                raw[column].iat[i],
+                f"{what} (first at {raw['_file'].iat[first]}:{raw['_line'].iat[first]}); "
+                "expected each product once under one id",
+            )
+        )
+    return problems
+
+
+DERIVE = {
+    "accelerators": _derive_accelerators,
+    "memory_technologies": _derive_memory,
+    "interconnects": _derive_interconnects,
+    "models": _derive_models,
+}
+
+
+def check_references(tables: dict[str, pd.DataFrame], raws: dict[str, pd.DataFrame]) -> list[Problem]:
+    problems = []
+    for table_name, frame in tables.items():
+        for f in F.TABLES[table_name].fields:
+            if not f.ref:
+                continue
+            ref_table, ref_column = f.ref.split(".")
+            known = set(tables[ref_table][ref_column].dropna()) if ref_table in tables else set()
+            values = frame[f.name]
+            bad = (values.notna() & ~values.isin(known)).fillna(False).to_numpy(dtype=bool)
+            raw = raws[table_name]
+            for i in np.flatnonzero(bad):
+                close = difflib.get_close_matches(str(values.iat[i]), sorted(known), n=1, cutoff=0.6)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                problems.append(
+                    Problem(raw["_file"].iat[i], int(raw["_line"].iat[i]), f.raw, values.iat[i],
+                            f"unknown {ref_column}{hint}; expected an id of the {ref_table} table")
+                )
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------------- save
+
+
+def arrow_schema(table: F.Table, version: str) -> pa.Schema:
+    types = {"string": pa.string(), "float64": pa.float64(), "int64": pa.int64(), "bool": pa.bool_(), "date": pa.date32()}
+    arrow_fields = []
+    for f in table.fields:
+        metadata = {"description": f.description, "unit": f.unit or ""}
+        arrow_fields.append(pa.field(f.name, types[f.dtype], nullable=True, metadata=metadata))
+    file_metadata = {
+        "memwall.table": table.name,
+        "memwall.description": table.description,
+        "memwall.dataset_version": version,
+        "memwall.fields": json.dumps({f.name: {"unit": f.unit, "description": f.description} for f in table.fields}),
+    }
+    return pa.schema(arrow_fields, metadata=file_metadata)
+
+
+def to_arrow(table: F.Table, frame: pd.DataFrame, version: str) -> pa.Table:
+    frame = frame.sort_values(table.key, kind="stable").reset_index(drop=True) if table.key in frame else frame
+    schema = arrow_schema(table, version)
+    columns = []
+    for f in table.fields:
+        series = frame[f.name]
+        if f.dtype == "date":
+            array = pa.array([None if pd.isna(v) else v for v in series], type=pa.date32())
+        elif f.dtype == "float64":
+            array = pa.array(series.to_numpy(dtype="float64", na_value=np.nan), type=pa.float64(),
+                             from_pandas=True)
+        else:
+            array = pa.array(series.astype(object).where(series.notna(), None).tolist(), type=schema.field(f.name).type)
+        columns.append(array)
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def write_parquet(arrow_table: pa.Table, path: Path) -> None:
+    pq.write_table(arrow_table, path, compression="zstd", use_dictionary=True, write_statistics=True)
+
+
+def build_tables(raw_dir: Path, today: dt.date | None = None) -> dict[str, pd.DataFrame]:
+    """Load and process every raw table; raise ValidationFailed with every problem found."""
+    today = today or dt.date.today()
+    problems: list[Problem] = []
+    tables: dict[str, pd.DataFrame] = {}
+    raws: dict[str, pd.DataFrame] = {}
+    for name in F.RAW_TABLES:
+        table = F.TABLES[name]
+        raw, load_problems = load_table(table, raw_dir)
+        problems += load_problems
+        if raw.empty:
+            continue
+        out, table_problems = process_table(table, raw, today)
+        problems += table_problems
+        tables[name], raws[name] = out, raw
+    if "accelerators" in tables:
+        problems += check_references(tables, raws)
+    if problems:
+        raise ValidationFailed(problems)
+    return tables
+

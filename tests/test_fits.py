@@ -1,0 +1,160 @@
+"""The fit engine on synthetic data with known rates: OLS in DuckDB, intervals, Theil-Sen, frontier, breaks."""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import fits
+
+LOG10_3 = math.log10(3.0)
+
+
+def synthetic_series(where: str = "TRUE", selection: str = "all", window=(1990, 2030), **extra) -> fits.Series:
+    return fits.Series(
+        name="synthetic", preset="test", table="accelerators", value="peak_training_flops", unit="FLOP/s",
+        where=where, window_start=window[0], window_end=window[1], selection=selection,
+        description="synthetic", **extra,
+    )
+
+
+def connection_with(years, values) -> duckdb.DuckDBPyConnection:
+    frame = pd.DataFrame(
+        {
+            "accelerator_id": [f"chip-{i}" for i in range(len(years))],
+            "name": [f"Chip {i}" for i in range(len(years))],
+            "release_date": pd.to_datetime([f"{int(y)}-01-01" for y in years]).date,
+            "release_year_fractional": np.asarray(years, dtype="float64"),
+            "peak_training_flops": np.asarray(values, dtype="float64"),
+            "source_url": "https://example.org",
+        }
+    )
+    con = duckdb.connect()
+    con.register("accelerators_frame", frame)
+    con.execute("CREATE TABLE accelerators AS SELECT * FROM accelerators_frame")
+    return con
+
+
+def by_method(rows, method):
+    return next(r for r in rows if r["method"] == method)
+
+
+def test_exact_three_x_per_two_years_is_recovered():
+    years = np.arange(2000.0, 2021.0)
+    values = 1e9 * 3.0 ** ((years - 2000) / 2)
+    rows = fits.fit_series(connection_with(years, values), synthetic_series(), "all")
+    ols = by_method(rows, "ols")
+    assert ols["growth_per_2y"] == pytest.approx(3.0, rel=1e-9)
+    assert ols["doubling_time_years"] == pytest.approx(2 * math.log(2) / math.log(3), rel=1e-9)
+    assert ols["r2"] == pytest.approx(1.0)
+    assert ols["n"] == 21 and ols["start_year"] == 2000 and ols["end_year"] == 2020
+    # 3.0x per 2 years over 20 years is 3^10 = 59049x: the paper's "60000x / 20 yrs".
+    ols_20 = fits.fit_series(connection_with(years, values), synthetic_series(total_growth_years=20), "all")
+    assert by_method(ols_20, "ols")["total_growth"] == pytest.approx(3.0**10, rel=1e-9)
+    assert fits.format_total(3.0**10) == "59000"
+    assert by_method(rows, "theil_sen")["growth_per_2y"] == pytest.approx(3.0, rel=1e-9)
+
+
+def test_noisy_rate_lies_inside_its_interval_and_sql_matches_numpy():
+    rng = np.random.default_rng(7)
+    years = np.sort(rng.uniform(1997, 2022, 40))
+    log_values = 6 + (LOG10_3 / 2) * (years - 1997) + rng.normal(0, 0.3, years.size)
+    rows = fits.fit_series(connection_with(years, 10**log_values), synthetic_series(), "all")
+    ols = by_method(rows, "ols")
+    assert ols["growth_per_2y_ci_low"] < 3.0 < ols["growth_per_2y_ci_high"]
+    assert ols["growth_per_2y_boot_ci_low"] < 3.0 < ols["growth_per_2y_boot_ci_high"]
+    reference = fits.ols_arrays(years, log_values)
+    assert ols["slope_log10_per_year"] == pytest.approx(reference["slope"], rel=1e-9)
+    assert ols["slope_stderr"] == pytest.approx(reference["stderr"], rel=1e-6)
+    # scipy's linregress as an independent reference for the standard error
+    from scipy import stats
+
+    independent = stats.linregress(years, log_values)
+    assert ols["slope_stderr"] == pytest.approx(independent.stderr, rel=1e-6)
+    assert ols["r2"] == pytest.approx(independent.rvalue**2, rel=1e-6)
+
+
+def test_interval_is_95_percent_over_many_synthetic_draws():
+    """Coverage check: the t interval contains the true 3.0x in about 95% of 400 noisy samples."""
+    rng = np.random.default_rng(11)
+    years = np.linspace(2000, 2020, 12)
+    hits = 0
+    for _ in range(400):
+        y = (LOG10_3 / 2) * years + rng.normal(0, 0.25, years.size)
+        r = fits.ols_arrays(years, y)
+        ci = fits.describe_slope(r["slope"], r["stderr"], r["n"])
+        hits += ci["growth_per_2y_ci_low"] <= 3.0 <= ci["growth_per_2y_ci_high"]
+    assert 0.92 <= hits / 400 <= 0.98
+
+
+def test_fewer_than_two_distinct_dates_is_an_error():
+    with pytest.raises(fits.FitError, match="at least 2 distinct dates"):
+        fits.fit_series(connection_with([2020, 2020, 2020], [1, 2, 3]), synthetic_series(), "all")
+    with pytest.raises(fits.FitError, match="at least 2 distinct dates"):
+        fits.ols_arrays(np.array([2020.0]), np.array([1.0]))
+    with pytest.raises(fits.FitError, match="at least 2 distinct dates"):
+        fits.fit_series(connection_with([2020, 2021], [1, 2]), synthetic_series(window=(2030, 2031)), "all")
+
+
+def test_frontier_keeps_only_new_records():
+    years = [2000, 2001, 2002, 2003, 2004, 2005]
+    values = [10, 5, 20, 20, 15, 40]  # records: 10 (2000), 20 (2002), 40 (2005); a tie is not a record
+    con = connection_with(years, values)
+    points = con.execute(fits.points_sql(synthetic_series(), "frontier")).df()
+    assert points["value"].tolist() == [10, 20, 40]
+    assert points["x"].tolist() == [2000, 2002, 2005]
+
+
+def test_window_is_inclusive_of_whole_end_year():
+    con = connection_with([1999.9, 2000.0, 2010.5, 2010.99, 2011.0], [1, 2, 3, 4, 5])
+    points = con.execute(fits.points_sql(synthetic_series(window=(2000, 2010)))).df()
+    assert points["x"].tolist() == [2000.0, 2010.5, 2010.99]
+
+
+def test_theil_sen_resists_an_outlier_that_drags_ols():
+    years = np.arange(2000.0, 2016.0)
+    log_values = (LOG10_3 / 2) * (years - 2000)
+    log_values[-1] += 3  # one wild point
+    rows = fits.fit_series(connection_with(years, 10**log_values), synthetic_series(), "all")
+    assert by_method(rows, "theil_sen")["growth_per_2y"] == pytest.approx(3.0, rel=0.02)
+    assert by_method(rows, "ols")["growth_per_2y"] > 3.5
+
+
+def test_planted_break_is_found_and_supported():
+    rng = np.random.default_rng(3)
+    years = np.linspace(2000, 2024, 49)
+    slope_before, slope_after, t0 = math.log10(3) / 2, math.log10(1.4) / 2, 2012.0
+    y = slope_before * (years - 2000) + (slope_after - slope_before) * np.maximum(0, years - t0)
+    y += rng.normal(0, 0.05, years.size)
+    result = fits.two_segment(years, y)
+    assert result["break_supported"] is True
+    assert abs(result["break_year"] - t0) <= 1.0
+    assert result["growth_per_2y_before_break"] == pytest.approx(3.0, rel=0.1)
+    assert result["growth_per_2y_after_break"] == pytest.approx(1.4, rel=0.1)
+
+
+def test_no_break_is_claimed_on_a_straight_noisy_line():
+    rng = np.random.default_rng(5)
+    years = np.linspace(2000, 2024, 49)
+    y = (LOG10_3 / 2) * (years - 2000) + rng.normal(0, 0.2, years.size)
+    assert fits.two_segment(years, y)["break_supported"] is False
+
+
+def test_bootstrap_is_seeded():
+    x = np.linspace(2000, 2020, 15)
+    y = 0.2 * x + np.random.default_rng(1).normal(0, 0.3, x.size)
+    assert fits.bootstrap_interval(x, y, seed=42) == fits.bootstrap_interval(x, y, seed=42)
+
+
+def test_declared_series_load_and_are_unique():
+    series = fits.load_series()
+    keys = {(s.preset, s.name) for s in series}
+    for name in ("peak_flops", "dram_bandwidth", "interconnect_bandwidth", "accelerator_memory",
+                 "model_parameters", "training_compute"):
+        assert ("paper", name) in keys, f"the paper preset lacks {name}"
+        assert ("current", name) in keys, f"the current preset lacks {name}"
+    assert all(s.description for s in series)
