@@ -17,11 +17,11 @@ DATABASE := curated/memwall.duckdb
 FIGURE_CODE := $(wildcard pipeline/figures/*.py) $(wildcard pipeline/fonts/*.ttf)
 MANIFEST := figures/$(VERSION)/manifest.json
 
-.PHONY: help setup data figures test lint format check clean bench coverage lock
+.PHONY: help setup data figures test lint format clean check-reproducible coverage
 .DEFAULT_GOAL := help
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 $(SETUP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,3 +60,10 @@ format: $(SETUP) ## Format the code with ruff
 
 clean: ## Remove the virtual environment, caches and the database (committed outputs stay)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(DATABASE)
+
+check-reproducible: $(SETUP) ## Rebuild everything from raw/ and fail if a committed output differs
+	$(BIN)/python -m pipeline.build all --quiet
+	$(BIN)/python -m pipeline.reproducible
+
+coverage: data ## Print row counts and completeness against the dataset's targets
+	$(BIN)/python -m pipeline.coverage

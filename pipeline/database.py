@@ -17,7 +17,7 @@ VIEWS: dict[str, tuple[str, str]] = {
         "Per accelerator: peak training FLOP/s per byte/s of memory bandwidth (the roofline ridge point) and per "
         "byte/s of interconnect bandwidth (per direction), and memory capacity per peak FLOP/s.",
         """
-        SELECT accelerator_id, name, vendor, kind, segment, release_date, release_year_fractional,
+        SELECT accelerator_id, name, vendor, kind, segment, release_date, release_fractional_year,
                peak_training_flops, memory_bandwidth_bytes_per_s, interconnect_bandwidth_per_direction_bytes_per_s,
                memory_bytes,
                peak_training_flops / memory_bandwidth_bytes_per_s AS flop_per_memory_byte,
@@ -30,7 +30,7 @@ VIEWS: dict[str, tuple[str, str]] = {
         "Models that set a new record of training compute at their release date (recommenders excluded).",
         """
         SELECT * FROM (
-          SELECT *, max(training_compute_flop) OVER (ORDER BY release_year_fractional, training_compute_flop DESC,
+          SELECT *, max(training_compute_flop) OVER (ORDER BY release_fractional_year, training_compute_flop DESC,
                    model_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_record_flop
           FROM models WHERE training_compute_flop IS NOT NULL AND NOT is_recommender)
         WHERE previous_record_flop IS NULL OR training_compute_flop > previous_record_flop
@@ -52,7 +52,7 @@ VIEWS: dict[str, tuple[str, str]] = {
 }
 
 MACROS = [
-    # Fractional year at a date (the start of the day); release_year_fractional uses the date's midpoint instead.
+    # Fractional year at a date (the start of the day); release_fractional_year uses the date's midpoint instead.
     "CREATE MACRO fractional_year(d) AS year(d) + (dayofyear(d) - 1) / "
     "(CASE WHEN (year(d) % 4 = 0 AND year(d) % 100 <> 0) OR year(d) % 400 = 0 THEN 366 ELSE 365 END)",
     # Aggregate: fitted growth per 2 years of value against date (OLS of log10 value on fractional year).

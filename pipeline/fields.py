@@ -86,7 +86,7 @@ def _release(what: str) -> tuple[Field, ...]:
             choices=PRECISIONS,
         ),
         Field(
-            "release_year_fractional",
+            "release_fractional_year",
             "float64",
             "year",
             "Release as a fractional year at the midpoint of the date's precision (2020-05 -> 2020.37); used by fits.",
@@ -187,7 +187,13 @@ ACCELERATORS = Table(
             "quantity:bytes",
             bounds=BYTES_BOUNDS,
         ),
-        Field("memory_type", "string", None, "Memory family and generation (HBM3, GDDR6X, DDR4, SRAM ...).", "memory_type"),
+        Field(
+            "memory_type",
+            "string",
+            None,
+            "Memory family and generation (HBM3, GDDR6X, DDR4, SRAM ...).",
+            "memory_type",
+        ),
         Field(
             "memory_bus_width_bits",
             "float64",
@@ -210,7 +216,7 @@ ACCELERATORS = Table(
             "interconnect_name",
             "string",
             None,
-            "Fastest device-to-device path: the scale-up link (NVLink, Infinity Fabric, ICI ...) or else the host link.",
+            "Fastest device-to-device path: the scale-up link (NVLink, Infinity Fabric, ICI ...), else the host link.",
             "interconnect_name",
         ),
         Field(
@@ -223,6 +229,13 @@ ACCELERATORS = Table(
             bounds=BANDWIDTH_BOUNDS,
         ),
         Field(
+            "interconnect_bandwidth_source",
+            "string",
+            None,
+            "Where the interconnect bandwidth comes from: 'row' (this row's source) or the interconnects row it was "
+            "derived from for a PCIe host link (scaled to the link's lane count).",
+        ),
+        Field(
             "interconnect_bandwidth_quoted_direction",
             "string",
             None,
@@ -231,7 +244,13 @@ ACCELERATORS = Table(
             "enum",
             choices=DIRECTIONS,
         ),
-        Field("host_interface", "string", None, "Host interface or form factor (PCIe 5.0 x16, SXM5, OAM ...).", "host_interface"),
+        Field(
+            "host_interface",
+            "string",
+            None,
+            "Host interface or form factor (PCIe 5.0 x16, SXM5, OAM ...).",
+            "host_interface",
+        ),
         Field(
             "tdp_watts",
             "float64",
@@ -322,8 +341,22 @@ INTERCONNECTS = Table(
     "interconnects.csv",
     (
         _id("interconnect_id", "link configuration"),
-        Field("name", "string", None, "Name of the link and configuration (PCIe 3.0 x16).", "name", required=True),
-        Field("family", "string", None, "PCIe, NVLink, Infinity Fabric, ICI, InfiniBand, Ethernet, CXL ...", "family", required=True),
+        Field(
+            "name",
+            "string",
+            None,
+            "Name of the link and configuration (PCIe 3.0 x16).",
+            "name",
+            required=True,
+        ),
+        Field(
+            "family",
+            "string",
+            None,
+            "PCIe, NVLink, Infinity Fabric, ICI, InfiniBand, Ethernet, CXL ...",
+            "family",
+            required=True,
+        ),
         Field("generation", "string", None, "Generation within the family (3.0, NDR ...).", "generation"),
         *_release("link generation"),
         Field(
@@ -345,7 +378,15 @@ INTERCONNECTS = Table(
             "quantity:signal_rate",
             bounds=(1e8, 1e13),
         ),
-        Field("link_count", "int64", "count", "Lanes or links in this configuration.", "link_count", "integer", bounds=(1, 1024)),
+        Field(
+            "link_count",
+            "int64",
+            "count",
+            "Lanes or links in this configuration.",
+            "link_count",
+            "integer",
+            bounds=(1, 1024),
+        ),
         Field(
             "bandwidth_per_direction_bytes_per_s",
             "float64",
@@ -378,7 +419,14 @@ MODELS = Table(
     (
         _id("model_id", "model"),
         Field("name", "string", None, "Model name as its authors write it.", "name", required=True),
-        Field("organization", "string", None, "Organization(s) that built the model.", "organization", required=True),
+        Field(
+            "organization",
+            "string",
+            None,
+            "Organization(s) that built the model.",
+            "organization",
+            required=True,
+        ),
         *_release("model (first paper, blog or model card)"),
         Field(
             "domain",
@@ -411,7 +459,18 @@ MODELS = Table(
             "architecture",
             "enum",
             False,
-            ("cnn", "rnn", "transformer", "moe_transformer", "ssm", "hybrid", "mlp", "gan", "diffusion_unet", "other"),
+            (
+                "cnn",
+                "rnn",
+                "transformer",
+                "moe_transformer",
+                "ssm",
+                "hybrid",
+                "mlp",
+                "gan",
+                "diffusion_unet",
+                "other",
+            ),
         ),
         Field(
             "is_recommender",
@@ -495,8 +554,18 @@ FITS = Table(
     "",
     (
         Field("series", "string", None, "Name of the fitted series (peak_flops, dram_bandwidth ...)."),
-        Field("preset", "string", None, "Selection preset: paper (the paper's selection and windows) or current."),
-        Field("selection", "string", None, "all records in the window, or frontier (records that set a new maximum)."),
+        Field(
+            "preset",
+            "string",
+            None,
+            "Selection preset: paper (the paper's selection and windows) or current.",
+        ),
+        Field(
+            "selection",
+            "string",
+            None,
+            "all records in the window, or frontier (records that set a new maximum).",
+        ),
         Field("method", "string", None, "ols (least squares of log10 value on year) or theil_sen (robust)."),
         Field("description", "string", None, "One-sentence selection rule a reader can check."),
         Field("table_name", "string", None, "Curated table the series is drawn from."),
@@ -511,8 +580,18 @@ FITS = Table(
         Field("intercept_log10", "float64", None, "Fitted log10(value) at year 0 (use with slope)."),
         Field("slope_stderr", "float64", "1/year", "Standard error of the slope."),
         Field("growth_per_2y", "float64", "ratio", "Fitted growth factor per 2 years: 10^(2 x slope)."),
-        Field("growth_per_2y_ci_low", "float64", "ratio", "Lower end of the 95% interval of growth_per_2y (t-based)."),
-        Field("growth_per_2y_ci_high", "float64", "ratio", "Upper end of the 95% interval of growth_per_2y (t-based)."),
+        Field(
+            "growth_per_2y_ci_low",
+            "float64",
+            "ratio",
+            "Lower end of the 95% interval of growth_per_2y (t-based).",
+        ),
+        Field(
+            "growth_per_2y_ci_high",
+            "float64",
+            "ratio",
+            "Upper end of the 95% interval of growth_per_2y (t-based).",
+        ),
         Field(
             "growth_per_2y_boot_ci_low",
             "float64",
@@ -527,13 +606,33 @@ FITS = Table(
         ),
         Field("doubling_time_years", "float64", "year", "Years for the fitted value to double."),
         Field("total_growth", "float64", "ratio", "Fitted growth over total_growth_years."),
-        Field("total_growth_years", "float64", "year", "Span for total_growth: the paper's 20 years for hardware."),
+        Field(
+            "total_growth_years",
+            "float64",
+            "year",
+            "Span for total_growth: the paper's 20 years for hardware.",
+        ),
         Field("r2", "float64", "ratio", "Coefficient of determination of the fit."),
-        Field("break_year", "float64", "year", "Most likely break year of a two-segment fit (NaN if too few points)."),
+        Field(
+            "break_year",
+            "float64",
+            "year",
+            "Most likely break year of a two-segment fit (NaN if too few points).",
+        ),
         Field("growth_per_2y_before_break", "float64", "ratio", "Growth per 2 years before break_year."),
         Field("growth_per_2y_after_break", "float64", "ratio", "Growth per 2 years after break_year."),
-        Field("break_supported", "bool", None, "True when the two-segment fit has a lower BIC than one line by more than 2."),
-        Field("paper_growth_per_2y", "float64", "ratio", "The paper's stated growth per 2 years for this series (NaN if none)."),
+        Field(
+            "break_supported",
+            "bool",
+            None,
+            "True when the two-segment fit has a lower BIC than one line by more than 2.",
+        ),
+        Field(
+            "paper_growth_per_2y",
+            "float64",
+            "ratio",
+            "The paper's stated growth per 2 years for this series (NaN if none).",
+        ),
     ),
 )
 

@@ -68,7 +68,9 @@ def load_series(path: Path = SERIES_FILE) -> list[Series]:
     for position, entry in enumerate(data.get("series", []), start=1):
         unknown = set(entry) - known
         if unknown:
-            raise FitError(f"{path.name}: series #{position}: unknown key(s) {sorted(unknown)}; expected {sorted(known)}")
+            raise FitError(
+                f"{path.name}: series #{position}: unknown key(s) {sorted(unknown)}; expected {sorted(known)}"
+            )
         entry = dict(entry)
         entry["labels"] = dict(entry.get("labels", {}))
         entry["description"] = " ".join(entry["description"].split())
@@ -101,11 +103,11 @@ def points_sql(series: Series, selection: str | None = None) -> str:
     label_column = series.label_by or "name"
     base = f"""
         SELECT {table.key} AS id, name, CAST({label_column} AS VARCHAR) AS label_text, release_date,
-               release_year_fractional AS x, CAST({series.value} AS DOUBLE) AS value, source_url
+               release_fractional_year AS x, CAST({series.value} AS DOUBLE) AS value, source_url
         FROM {series.table}
         WHERE ({series.where})
-          AND release_year_fractional >= {series.window_start}
-          AND release_year_fractional < {series.window_end} + 1
+          AND release_fractional_year >= {series.window_start}
+          AND release_fractional_year < {series.window_end} + 1
           AND ({series.value}) > 0
     """
     if selection == "all":

@@ -26,6 +26,7 @@ ID_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 URL_PATTERN = r"https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?:[/?#][^\s]*)?"
 DATE_PATTERN = r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?"
 EARLIEST_DATE = dt.date(1940, 1, 1)
+NAME_NOISE = r"[\s_\-]+"  # ignored when comparing names for "the same product under two ids"
 MAX_REPORTED_PROBLEMS = 200
 
 
@@ -46,6 +47,7 @@ class Problem:
 
 class ValidationFailed(Exception):
     def __init__(self, problems: list[Problem]):
+        problems = sorted(problems, key=lambda p: (p.file, p.line or 0))
         self.problems = problems
         shown = problems[:MAX_REPORTED_PROBLEMS]
         more = len(problems) - len(shown)
@@ -82,9 +84,9 @@ def read_raw_file(path: Path, table: F.Table, label: str) -> tuple[pd.DataFrame 
         return whole("a carriage return (CRLF or CR line ending); expected LF line endings", line)
 
     header_line = text.split("\n", 1)[0]
-    header = [h for h in next(_csv_rows(header_line))]
+    header = list(next(_csv_rows(header_line)))
     expected = table.raw_columns
-    for position, name in enumerate(header):
+    for name in header:
         if name != name.strip():
             problems.append(Problem(label, 1, name, name, "stray whitespace in the header; expected no spaces"))
         elif name not in expected:
@@ -118,7 +120,13 @@ def read_raw_file(path: Path, table: F.Table, label: str) -> tuple[pd.DataFrame 
         line = _line_of_record(text, int(row))
         value = frame.iat[row, col]
         return None, [
-            Problem(label, line, frame.columns[col], value, "a line break inside a cell; expected one line per record")
+            Problem(
+                label,
+                line,
+                frame.columns[col],
+                value,
+                "a line break inside a cell; expected one line per record",
+            )
         ]
     frame["_file"] = label
     frame["_line"] = np.arange(2, len(frame) + 2)
@@ -165,9 +173,7 @@ def load_table(table: F.Table, raw_dir: Path) -> tuple[pd.DataFrame, list[Proble
 
 def _problem_rows(raw: pd.DataFrame, mask: np.ndarray, column: str, message: str) -> list[Problem]:
     rows = np.flatnonzero(mask)
-    return [
-        Problem(raw["_file"].iat[i], int(raw["_line"].iat[i]), column, raw[column].iat[i], message) for i in rows
-    ]
+    return [Problem(raw["_file"].iat[i], int(raw["_line"].iat[i]), column, raw[column].iat[i], message) for i in rows]
 
 
 def parse_dates(cells: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, np.ndarray]:
@@ -179,7 +185,8 @@ def parse_dates(cells: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, np.n
     precision = pd.Series(np.where(day.notna(), "day", np.where(month.notna(), "month", "year")), index=cells.index)
     unparsed = year.isna()
     start = pd.to_datetime(
-        pd.DataFrame({"year": year.fillna(2000), "month": month.fillna(1), "day": day.fillna(1)}), errors="coerce"
+        pd.DataFrame({"year": year.fillna(2000), "month": month.fillna(1), "day": day.fillna(1)}),
+        errors="coerce",
     )
     start = start.where(~unparsed)
     bad = start.isna().to_numpy().copy()
@@ -245,10 +252,12 @@ def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd
             problems += _problem_rows(raw, ancient, f.raw, f"a date before {EARLIEST_DATE}; expected a later date")
             out[f.name] = start.where(good)
             out["release_date_precision"] = precision.where(good)
-            out["release_year_fractional"] = fractional.where(good)
+            out["release_fractional_year"] = fractional.where(good)
         elif f.parse == "id":
             bad = present & ~cells.str.fullmatch(ID_PATTERN).fillna(False).to_numpy(dtype=bool)
-            problems += _problem_rows(raw, bad, f.raw, "not an id; expected a lowercase slug like 'nvidia-h100-sxm5-80gb'")
+            problems += _problem_rows(
+                raw, bad, f.raw, "not an id; expected a lowercase slug like 'nvidia-h100-sxm5-80gb'"
+            )
             dup = present & cells.duplicated(keep=False).to_numpy()
             for i in np.flatnonzero(dup):
                 others = [
@@ -269,7 +278,9 @@ def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd
         elif f.parse == "enum":
             bad = present & ~cells.isin(f.choices).to_numpy()
             for i in np.flatnonzero(bad):
-                close = difflib.get_close_matches(str(cells.iat[i]), f.choices, n=1, cutoff=0.5)
+                found = str(cells.iat[i])
+                close = [c for c in f.choices if c.lower() == found.lower()]
+                close = close or difflib.get_close_matches(found, f.choices, n=1, cutoff=0.5)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 problems.append(
                     Problem(
@@ -290,7 +301,9 @@ def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd
             problems += _problem_rows(raw, bad, f.raw, "not a URL; expected an https:// address")
             out[f.name] = values
         elif f.parse in ("text", "ref"):
-            bad = present & cells.str.contains(r"[\x00-\x08\x0b-\x1f\x7f]", regex=True).fillna(False).to_numpy(dtype=bool)
+            bad = present & cells.str.contains(r"[\x00-\x08\x0b-\x1f\x7f]", regex=True).fillna(False).to_numpy(
+                dtype=bool
+            )
             problems += _problem_rows(raw, bad, f.raw, "control characters; expected plain text")
             out[f.name] = values
         else:  # pragma: no cover - a registry error, caught by tests
@@ -322,37 +335,56 @@ def _check_bounds(raw: pd.DataFrame, f: F.Field, column: pd.Series, dimension) -
 
 
 def _derive_accelerators(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
-    problems = _directional(raw, out, "interconnect_bandwidth", "interconnect_bandwidth_direction",
-                            "interconnect_bandwidth_per_direction_bytes_per_s")
+    problems = _directional(
+        raw,
+        out,
+        "interconnect_bandwidth",
+        "interconnect_bandwidth_direction",
+        "interconnect_bandwidth_per_direction_bytes_per_s",
+    )
     out["peak_training_flops"] = out[["peak_fp32_flops", "peak_fp16_flops", "peak_bf16_flops"]].max(axis=1)
     # Same product under two ids: vendor + name must be unique.
-    key = (out["vendor"].fillna("").str.lower() + "|" + out["name"].fillna("").str.lower().str.replace(r"\W", "", regex=True))
+    key = (
+        out["vendor"].fillna("").str.lower()
+        + "|"
+        + out["name"].fillna("").str.lower().str.replace(NAME_NOISE, "", regex=True)
+    )
     problems += _same_thing_twice(raw, out, key, "name", "the same vendor and product name as another row")
     return problems
 
 
 def _derive_memory(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
-    key = out["name"].fillna("").str.lower().str.replace(r"\W", "", regex=True) + "|" + out["pin_rate_bits_per_s"].astype("string").fillna("")
+    key = (
+        out["name"].fillna("").str.lower().str.replace(NAME_NOISE, "", regex=True)
+        + "|"
+        + out["pin_rate_bits_per_s"].astype("string").fillna("")
+    )
     return _same_thing_twice(raw, out, key, "name", "the same generation and pin rate as another row")
 
 
 def _derive_interconnects(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
     problems = _directional(raw, out, "bandwidth", "bandwidth_direction", "bandwidth_per_direction_bytes_per_s")
-    key = out["name"].fillna("").str.lower().str.replace(r"\W", "", regex=True)
+    key = out["name"].fillna("").str.lower().str.replace(NAME_NOISE, "", regex=True)
     return problems + _same_thing_twice(raw, out, key, "name", "the same link name as another row")
 
 
 def _derive_models(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
     problems = []
     over = (out["active_parameters"] > out["parameters"]).fillna(False).to_numpy(dtype=bool)
-    problems += _problem_rows(raw, over, "active_parameters", "more active parameters than total; expected active <= total")
+    problems += _problem_rows(
+        raw, over, "active_parameters", "more active parameters than total; expected active <= total"
+    )
     method_missing = out["training_compute_flop"].notna().to_numpy() & out["training_compute_method"].isna().to_numpy()
-    problems += _problem_rows(raw, method_missing, "training_compute_method",
-                              "empty while training_compute is set; expected reported, 6ND, hardware or third_party")
+    problems += _problem_rows(
+        raw,
+        method_missing,
+        "training_compute_method",
+        "empty while training_compute is set; expected reported, 6ND, hardware or third_party",
+    )
     recommender_domain = (out["domain"] == "recommendation").fillna(False).to_numpy(dtype=bool)
     unflagged = recommender_domain & ~out["is_recommender"].fillna(False).to_numpy(dtype=bool)
     problems += _problem_rows(raw, unflagged, "is_recommender", "false for a recommendation model; expected true")
-    key = out["name"].fillna("").str.lower().str.replace(r"\W", "", regex=True)
+    key = out["name"].fillna("").str.lower().str.replace(NAME_NOISE, "", regex=True)
     problems += _same_thing_twice(raw, out, key, "name", "the same model name as another row")
     return problems
 
@@ -361,8 +393,12 @@ def _directional(raw: pd.DataFrame, out: pd.DataFrame, value_col: str, direction
     direction = raw[direction_col]
     has_value = out[field].notna().to_numpy()
     no_direction = has_value & (direction == "").to_numpy()
-    problems = _problem_rows(raw, no_direction, direction_col,
-                             f"empty while {value_col} is set; expected bidirectional or per_direction")
+    problems = _problem_rows(
+        raw,
+        no_direction,
+        direction_col,
+        f"empty while {value_col} is set; expected bidirectional or per_direction",
+    )
     halve = (direction == "bidirectional").to_numpy()
     out[field] = out[field].where(~halve, out[field] / 2)
     return problems
@@ -394,6 +430,41 @@ DERIVE = {
 }
 
 
+PCIE_LINK = r"^PCIe (?P<generation>\d\.\d)a? x(?P<lanes>\d+)$"
+
+
+def fill_host_link_bandwidth(accelerators: pd.DataFrame, interconnects: pd.DataFrame) -> None:
+    """Devices without a scale-up link name their PCIe host link (`PCIe 3.0 x16`) and leave its bandwidth empty: it
+    is taken from the interconnects table's x16 row of that generation, scaled by lanes / 16 (PCIe bandwidth is
+    linear in lanes). The row says where the number came from in interconnect_bandwidth_source."""
+    acc = accelerators
+    has_value = acc["interconnect_bandwidth_per_direction_bytes_per_s"].notna()
+    acc["interconnect_bandwidth_source"] = pd.Series(np.where(has_value, "row", None), index=acc.index, dtype="string")
+    name = acc["interconnect_name"].fillna(acc["host_interface"])
+    parts = name.str.extract(PCIE_LINK)
+    pcie = interconnects[(interconnects["family"] == "PCIe") & (interconnects["link_count"] == 16)]
+    by_generation = {
+        str(g).rstrip("a"): (i, bw)
+        for g, i, bw in zip(
+            pcie["generation"],
+            pcie["interconnect_id"],
+            pcie["bandwidth_per_direction_bytes_per_s"],
+            strict=True,
+        )
+    }
+    for index in acc.index[~has_value & parts["generation"].notna()]:
+        found = by_generation.get(parts.at[index, "generation"])
+        if found is None or pd.isna(found[1]):
+            continue
+        link_id, x16 = found
+        lanes = int(parts.at[index, "lanes"])
+        acc.at[index, "interconnect_bandwidth_per_direction_bytes_per_s"] = x16 * lanes / 16
+        acc.at[index, "interconnect_name"] = name.at[index]
+        acc.at[index, "interconnect_bandwidth_source"] = f"interconnects:{link_id}" + (
+            "" if lanes == 16 else f" x {lanes}/16 lanes"
+        )
+
+
 def check_references(tables: dict[str, pd.DataFrame], raws: dict[str, pd.DataFrame]) -> list[Problem]:
     problems = []
     for table_name, frame in tables.items():
@@ -409,8 +480,13 @@ def check_references(tables: dict[str, pd.DataFrame], raws: dict[str, pd.DataFra
                 close = difflib.get_close_matches(str(values.iat[i]), sorted(known), n=1, cutoff=0.6)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 problems.append(
-                    Problem(raw["_file"].iat[i], int(raw["_line"].iat[i]), f.raw, values.iat[i],
-                            f"unknown {ref_column}{hint}; expected an id of the {ref_table} table")
+                    Problem(
+                        raw["_file"].iat[i],
+                        int(raw["_line"].iat[i]),
+                        f.raw,
+                        values.iat[i],
+                        f"unknown {ref_column}{hint}; expected an id of the {ref_table} table",
+                    )
                 )
     return problems
 
@@ -419,7 +495,13 @@ def check_references(tables: dict[str, pd.DataFrame], raws: dict[str, pd.DataFra
 
 
 def arrow_schema(table: F.Table, version: str) -> pa.Schema:
-    types = {"string": pa.string(), "float64": pa.float64(), "int64": pa.int64(), "bool": pa.bool_(), "date": pa.date32()}
+    types = {
+        "string": pa.string(),
+        "float64": pa.float64(),
+        "int64": pa.int64(),
+        "bool": pa.bool_(),
+        "date": pa.date32(),
+    }
     arrow_fields = []
     for f in table.fields:
         metadata = {"description": f.description, "unit": f.unit or ""}
@@ -442,8 +524,7 @@ def to_arrow(table: F.Table, frame: pd.DataFrame, version: str) -> pa.Table:
         if f.dtype == "date":
             array = pa.array([None if pd.isna(v) else v for v in series], type=pa.date32())
         elif f.dtype == "float64":
-            array = pa.array(series.to_numpy(dtype="float64", na_value=np.nan), type=pa.float64(),
-                             from_pandas=True)
+            array = pa.array(series.to_numpy(dtype="float64", na_value=np.nan), type=pa.float64(), from_pandas=True)
         else:
             array = pa.array(series.astype(object).where(series.notna(), None).tolist(), type=schema.field(f.name).type)
         columns.append(array)
@@ -471,7 +552,8 @@ def build_tables(raw_dir: Path, today: dt.date | None = None) -> dict[str, pd.Da
         tables[name], raws[name] = out, raw
     if "accelerators" in tables:
         problems += check_references(tables, raws)
+        if "interconnects" in tables:
+            fill_host_link_bandwidth(tables["accelerators"], tables["interconnects"])
     if problems:
         raise ValidationFailed(problems)
     return tables
-

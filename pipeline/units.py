@@ -194,7 +194,11 @@ def _explain(text: str, dimension: Dimension, parts: pd.Series) -> str:
     if "," in text:
         return f"a comma in a number (no thousands separators); expected {expected}"
     lowered = stripped.lower()
-    if lowered in {"nan", "inf", "-inf", "+inf", "infinity"} or lowered.split(" ")[0] in {"nan", "inf", "infinity"}:
+    if lowered in {"nan", "inf", "-inf", "+inf", "infinity"} or lowered.split(" ")[0] in {
+        "nan",
+        "inf",
+        "infinity",
+    }:
         return f"not a finite number; expected {expected}"
     if not dimension.bare_number_allowed and _is_bare_number(stripped):
         return f"a number without a unit; expected {expected}"

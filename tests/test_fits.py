@@ -16,9 +16,17 @@ LOG10_3 = math.log10(3.0)
 
 def synthetic_series(where: str = "TRUE", selection: str = "all", window=(1990, 2030), **extra) -> fits.Series:
     return fits.Series(
-        name="synthetic", preset="test", table="accelerators", value="peak_training_flops", unit="FLOP/s",
-        where=where, window_start=window[0], window_end=window[1], selection=selection,
-        description="synthetic", **extra,
+        name="synthetic",
+        preset="test",
+        table="accelerators",
+        value="peak_training_flops",
+        unit="FLOP/s",
+        where=where,
+        window_start=window[0],
+        window_end=window[1],
+        selection=selection,
+        description="synthetic",
+        **extra,
     )
 
 
@@ -28,7 +36,7 @@ def connection_with(years, values) -> duckdb.DuckDBPyConnection:
             "accelerator_id": [f"chip-{i}" for i in range(len(years))],
             "name": [f"Chip {i}" for i in range(len(years))],
             "release_date": pd.to_datetime([f"{int(y)}-01-01" for y in years]).date,
-            "release_year_fractional": np.asarray(years, dtype="float64"),
+            "release_fractional_year": np.asarray(years, dtype="float64"),
             "peak_training_flops": np.asarray(values, dtype="float64"),
             "source_url": "https://example.org",
         }
@@ -153,8 +161,43 @@ def test_bootstrap_is_seeded():
 def test_declared_series_load_and_are_unique():
     series = fits.load_series()
     keys = {(s.preset, s.name) for s in series}
-    for name in ("peak_flops", "dram_bandwidth", "interconnect_bandwidth", "accelerator_memory",
-                 "model_parameters", "training_compute"):
+    for name in (
+        "peak_flops",
+        "dram_bandwidth",
+        "interconnect_bandwidth",
+        "accelerator_memory",
+        "model_parameters",
+        "training_compute",
+    ):
         assert ("paper", name) in keys, f"the paper preset lacks {name}"
         assert ("current", name) in keys, f"the current preset lacks {name}"
     assert all(s.description for s in series)
+
+
+def test_every_id_named_in_series_exists_in_the_curated_tables():
+    """A typo in a series' id list would silently drop a point of the paper's selection: refuse it."""
+    import re
+
+    from pipeline import fields as F
+    from pipeline import paths
+
+    con = fits.connect_curated(paths.CURATED)
+    for series in fits.load_series():
+        key = F.TABLES[series.table].key
+        known = {row[0] for row in con.execute(f"SELECT {key} FROM {series.table}").fetchall()}
+        named = set(re.findall(r"'([a-z0-9]+(?:-[a-z0-9]+)+)'", series.where)) | set(series.labels)
+        if series.normalize_to:
+            named.add(series.normalize_to)
+        missing = sorted(named - known)
+        assert not missing, f"{series.key} names ids that are not in {series.table}: {missing}"
+
+
+def test_every_paper_series_has_its_paper_rate_and_points():
+    con_rows = fits.run_fits(__import__("pipeline.paths", fromlist=["CURATED"]).CURATED)
+    paper = con_rows[(con_rows["preset"] == "paper") & (con_rows["method"] == "ols")]
+    assert set(paper["series"]) == {
+        "peak_flops", "dram_bandwidth", "interconnect_bandwidth", "accelerator_memory", "model_parameters",
+        "training_compute",
+    }
+    assert paper["paper_growth_per_2y"].notna().all()
+    assert (paper["n"] >= 5).all()

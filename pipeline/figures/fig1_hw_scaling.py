@@ -17,7 +17,9 @@ def build(con: duckdb.DuckDBPyConnection, fits: pd.DataFrame, version: str, pres
     layers = [growth.series_layer(con, fits, declared[name], normalize=True) for name in SERIES]
     if preset == "paper":
         title = "Scaling of peak hardware FLOP/s, DRAM and interconnect bandwidth"
-        subtitle = "Each series normalized to its first point; lines: OLS fit of log10(value) on year (paper's selection)"
+        subtitle = (
+            "Each series normalized to its first point; lines: OLS fit of log10(value) on year (paper's selection)"
+        )
         x_domain = (1995.0, 2024.0)
     else:
         title = "Scaling of peak hardware FLOP/s, DRAM and interconnect bandwidth, 2006-2026"

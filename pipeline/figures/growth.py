@@ -18,9 +18,22 @@ import pandas as pd
 from pipeline import fits as fitting
 from pipeline.figures import theme
 
-FIT_KEYS = ("series", "preset", "selection", "method", "n", "start_year", "end_year", "slope_log10_per_year",
-            "intercept_log10", "growth_per_2y", "growth_per_2y_ci_low", "growth_per_2y_ci_high", "total_growth",
-            "total_growth_years")
+FIT_KEYS = (
+    "series",
+    "preset",
+    "selection",
+    "method",
+    "n",
+    "start_year",
+    "end_year",
+    "slope_log10_per_year",
+    "intercept_log10",
+    "growth_per_2y",
+    "growth_per_2y_ci_low",
+    "growth_per_2y_ci_high",
+    "total_growth",
+    "total_growth_years",
+)
 SI = [(1e24, "Y"), (1e21, "Z"), (1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
 
 
@@ -109,10 +122,11 @@ def _labels(points: pd.DataFrame, series: fitting.Series) -> list[str]:
     if series.labels:
         return [series.labels.get(i, "") for i in points["id"]]
     if series.label_by:
-        out, previous = [], None
+        out, seen = [], set()
         for text in points["label_text"]:
-            out.append("" if text == previous else str(text))
-            previous = text
+            key = str(text).upper()
+            out.append("" if key in seen or pd.isna(text) else str(text))
+            seen.add(key)
         return out
     return [""] * len(points)
 
@@ -145,15 +159,27 @@ def chart(
     y_domain = theme.nice_log_domain(np.concatenate([points["y"].to_numpy(), line_frame["y"].to_numpy()]))
     axes = theme.Axes(width, height, x_domain, y_domain)
     labelled = points[points["label"] != ""].rename(columns={"y": "y"})
-    placed = theme.place_labels(labelled.rename(columns={"label": "text"}), axes) if len(labelled) else labelled
+    segments = [
+        (frame["x"].iloc[i], frame["y"].iloc[i], frame["x"].iloc[i + 1], frame["y"].iloc[i + 1])
+        for frame in [layer.line for layer in layers if layer.line is not None] + [f for _, f in extra_lines]
+        for i in range(len(frame) - 1)
+    ]
+    placed = (
+        theme.place_labels(
+            labelled.rename(columns={"label": "text"}),
+            axes,
+            list(zip(points["x"], points["y"], strict=True)),
+            segments,
+        )
+        if len(labelled)
+        else labelled
+    )
     color = alt.Color(
         "legend:N",
         scale=alt.Scale(domain=legends, range=theme.PALETTE[: len(legends)]),
         legend=alt.Legend(title=None, orient=legend_position, direction="vertical", symbolStrokeWidth=1.2),
     )
-    shape = alt.Shape(
-        "legend:N", scale=alt.Scale(domain=legends, range=theme.SHAPES[: len(legends)]), legend=None
-    )
+    shape = alt.Shape("legend:N", scale=alt.Scale(domain=legends, range=theme.SHAPES[: len(legends)]), legend=None)
     x = alt.X("x:Q", scale=alt.Scale(domain=list(x_domain), nice=False), axis=theme.year_axis(x_domain))
     y_scale = alt.Scale(type="log", domain=list(y_domain), nice=False)
     y = alt.Y("y:Q", scale=y_scale, axis=theme.log_axis(y_title, y_domain))
@@ -175,25 +201,30 @@ def chart(
         )
     )
     dash = alt.condition(
-        alt.FieldOneOfPredicate(field="legend", oneOf=dashed or ["__none__"]), alt.value([4, 3]), alt.value([1, 0])
+        alt.FieldOneOfPredicate(field="legend", oneOf=dashed or ["__none__"]),
+        alt.value([4, 3]),
+        alt.value([1, 0]),
     )
     line_layer = (
-        alt.Chart(line_frame)
-        .mark_line(clip=True)
-        .encode(x=x, y=y, color=color, detail="legend:N", strokeDash=dash)
+        alt.Chart(line_frame).mark_line(clip=True).encode(x=x, y=y, color=color, detail="legend:N", strokeDash=dash)
     )
     label_layer = (
         alt.Chart(placed.drop(columns=["box"]) if len(placed) else pd.DataFrame(columns=["label_x", "label_y", "text"]))
         .mark_text(align="left", baseline="middle", fontSize=theme.LABEL_SIZE - 0.5, color="#222")
-        .encode(x=alt.X("label_x:Q", scale=alt.Scale(domain=list(x_domain), nice=False)),
-                y=alt.Y("label_y:Q", scale=y_scale), text="text:N")
+        .encode(
+            x=alt.X("label_x:Q", scale=alt.Scale(domain=list(x_domain), nice=False)),
+            y=alt.Y("label_y:Q", scale=y_scale),
+            text="text:N",
+        )
     )
     fits_shown = [
         {k: layer.fit[k] for k in FIT_KEYS} | {"legend": layer.legend} for layer in layers if layer.fit is not None
     ]
     credit_layer = theme.credit_mark(version, data_note, width, height)
     return alt.layer(line_layer, point_layer, label_layer, credit_layer, title=theme.title(title, subtitle)).properties(
-        width=width, height=height, usermeta={"memwall": {"version": version, "data": data_note, "fits": fits_shown}}
+        width=width,
+        height=height,
+        usermeta={"memwall": {"version": version, "data": data_note, "fits": fits_shown}},
     )
 
 

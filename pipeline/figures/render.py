@@ -69,9 +69,14 @@ def inputs_hash() -> str:
     """Hash of everything that makes the figures: the code, the series file, fonts, raw data, version, pins."""
     digest = hashlib.sha256()
     files = sorted(
-        [*paths.ROOT.joinpath("pipeline").rglob("*.py"), *paths.ROOT.joinpath("pipeline").rglob("*.toml"),
-         *paths.FONTS.glob("*.ttf"), *paths.RAW.rglob("*.csv"), paths.ROOT / "VERSION",
-         paths.ROOT / "requirements.lock"]
+        [
+            *paths.ROOT.joinpath("pipeline").rglob("*.py"),
+            *paths.ROOT.joinpath("pipeline").rglob("*.toml"),
+            *paths.FONTS.glob("*.ttf"),
+            *paths.RAW.rglob("*.csv"),
+            paths.ROOT / "VERSION",
+            paths.ROOT / "requirements.lock",
+        ]
     )
     for path in files:
         digest.update(path.relative_to(paths.ROOT).as_posix().encode() + b"\0")
@@ -94,8 +99,20 @@ def render_all(curated_dir: Path, figures_dir: Path, version: str, names: list[s
 
         def run(name: str) -> subprocess.CompletedProcess:
             return subprocess.run(
-                [sys.executable, "-m", "pipeline.figures.render", "one", name, str(curated_dir), str(staging), version],
-                capture_output=True, text=True, env=env, check=False,
+                [
+                    sys.executable,
+                    "-m",
+                    "pipeline.figures.render",
+                    "one",
+                    name,
+                    str(curated_dir),
+                    str(staging),
+                    version,
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
             )
 
         with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
@@ -126,8 +143,15 @@ def _manifest(names: list[str], staging: Path, version: str) -> dict:
             if fmt in BYTE_REPRODUCIBLE:
                 outputs[path.name] = {"sha256": _sha256(path)}
             else:
-                outputs[path.name] = {"sha256": None, "note": "PDF is not byte-reproducible; checked structurally"}
-        figures[name] = {"data_sha256": meta["data_sha256"], "fits_shown": meta["fits_shown"], "outputs": outputs}
+                outputs[path.name] = {
+                    "sha256": None,
+                    "note": "PDF is not byte-reproducible; checked structurally",
+                }
+        figures[name] = {
+            "data_sha256": meta["data_sha256"],
+            "fits_shown": meta["fits_shown"],
+            "outputs": outputs,
+        }
     return {"dataset_version": version, "inputs_sha256": inputs_hash(), "figures": figures}
 
 

@@ -76,8 +76,15 @@ def credit_mark(version: str, data: str, width: float, height: float, below: flo
 
 
 def title(text: str, subtitle: str | list[str] = "") -> alt.TitleParams:
-    return alt.TitleParams(text=text, subtitle=subtitle, subtitleFontSize=LABEL_SIZE, subtitleColor="#444",
-                           subtitleFont=FONT, anchor="start", offset=4)
+    return alt.TitleParams(
+        text=text,
+        subtitle=subtitle,
+        subtitleFontSize=LABEL_SIZE,
+        subtitleColor="#444",
+        subtitleFont=FONT,
+        anchor="start",
+        offset=4,
+    )
 
 
 # ------------------------------------------------------------------------------------------ label placement
@@ -113,15 +120,21 @@ def text_width(text: str, size: float = LABEL_SIZE - 0.5) -> float:
 
 
 def place_labels(
-    labels: pd.DataFrame, axes: Axes, obstacles: list[tuple[float, float, float, float]] | None = None,
+    labels: pd.DataFrame,
+    axes: Axes,
+    all_points: list[tuple[float, float]] | None = None,
+    lines: list[tuple[float, float, float, float]] | None = None,
     size: float = LABEL_SIZE - 0.5,
 ) -> pd.DataFrame:
-    """Greedy label placement: for each point (x, y, text), try positions around it and keep the first whose box
-    overlaps no earlier label, no point and stays inside the plot. Returns label_x, label_y (data units, for a
-    left-aligned, middle-baseline text mark) and the box in pixels (for tests)."""
-    boxes: list[tuple[float, float, float, float]] = list(obstacles or [])
+    """Greedy label placement: for each labelled point (x, y, text), try positions around it and keep the first whose
+    box overlaps no earlier label, no plotted point, no fitted line and stays inside the plot. `all_points` are every
+    point drawn (data units); `lines` are segments (x0, y0, x1, y1) in data units. Returns label_x, label_y (data
+    units, for a left-aligned, middle-baseline text mark) and the box in pixels (for tests)."""
+    boxes: list[tuple[float, float, float, float]] = []
     points = [(axes.px(x), axes.py(y)) for x, y in zip(labels["x"], labels["y"], strict=True)]
-    point_boxes = [(px - 2.5, py - 2.5, px + 2.5, py + 2.5) for px, py in points]
+    drawn = [(axes.px(x), axes.py(y)) for x, y in (all_points or [])] or points
+    point_boxes = [(px - 3, py - 3, px + 3, py + 3) for px, py in drawn]
+    line_pixels = [(axes.px(a), axes.py(b), axes.px(c), axes.py(d)) for a, b, c, d in (lines or [])]
     out_x, out_y, out_box = [], [], []
     height = size + 1
     for (px, py), text in zip(points, labels["text"], strict=True):
@@ -143,12 +156,18 @@ def place_labels(
         for left, top in candidates:
             box = (left, top, left + width, top + height)
             inside = box[0] >= 0 and box[2] <= axes.width and box[1] >= 0 and box[3] <= axes.height
-            if inside and not any(_overlap(box, other) for other in boxes + point_boxes):
+            if (
+                inside
+                and not any(_overlap(box, other) for other in boxes + point_boxes)
+                and not any(_crosses(box, segment) for segment in line_pixels)
+            ):
                 chosen = box
                 break
-        if chosen is None:  # no free spot: fall back to the right, inside the plot
-            left = min(max(px + gap, 0), axes.width - width)
-            chosen = (left, py - height / 2, left + width, py + height / 2)
+        if chosen is None:  # no free spot: leave the point unlabelled rather than overlap (its tooltip names it)
+            out_x.append(np.nan)
+            out_y.append(np.nan)
+            out_box.append(None)
+            continue
         boxes.append(chosen)
         out_x.append(axes.x_of(chosen[0]))
         out_y.append(axes.y_of((chosen[1] + chosen[3]) / 2))
@@ -157,7 +176,17 @@ def place_labels(
     result["label_x"] = out_x
     result["label_y"] = out_y
     result["box"] = out_box
-    return result
+    return result[result["box"].notna()]
+
+
+def _crosses(box, segment, samples: int = 64) -> bool:
+    """Whether a straight segment (pixels) passes through a box (sampled along the segment)."""
+    x0, y0, x1, y1 = segment
+    for t in np.linspace(0.0, 1.0, samples):
+        x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+        if box[0] <= x <= box[2] and box[1] <= y <= box[3]:
+            return True
+    return False
 
 
 def _overlap(a, b) -> bool:
