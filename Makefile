@@ -37,13 +37,17 @@ $(TABLES) &: $(RAW) $(CODE_INGEST) $(SETUP)
 $(FITS): $(TABLES) pipeline/fits.py pipeline/series.toml
 	$(BIN)/python -m pipeline.build fits
 
+REPORT := curated/REPORT.md
+$(REPORT): $(TABLES) $(FITS) pipeline/report.py pipeline/series.toml
+	$(BIN)/python -m pipeline.build report
+
 $(DATABASE): $(TABLES) $(FITS) pipeline/database.py
 	$(BIN)/python -m pipeline.build database
 
 $(MANIFEST): $(TABLES) $(FITS) $(FIGURE_CODE)
 	$(BIN)/python -m pipeline.build figures
 
-data: $(TABLES) $(FITS) $(DATABASE) ## Build curated/ (Parquet, fits, DuckDB) from raw/
+data: $(TABLES) $(FITS) $(REPORT) $(DATABASE) ## Build curated/ (Parquet, fits, DuckDB) from raw/
 
 figures: data $(MANIFEST) ## Build the dataset and render every figure (the main job)
 

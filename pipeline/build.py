@@ -2,6 +2,7 @@
 
     python -m pipeline.build ingest     raw/ -> curated/{accelerators,memory_technologies,interconnects,models}.parquet
     python -m pipeline.build fits       curated/*.parquet -> curated/fits.parquet
+    python -m pipeline.build report     curated/fits.parquet -> curated/REPORT.md
     python -m pipeline.build database   curated/*.parquet -> curated/memwall.duckdb
     python -m pipeline.build figures    curated/ -> figures/<version>/
     python -m pipeline.build all
@@ -42,6 +43,14 @@ def stage_fits() -> None:
         out.write(paths.CURATED / "fits.parquet", lambda tmp: ingest.write_parquet(arrow, tmp))
 
 
+def stage_report() -> None:
+    from pipeline import report
+
+    text = report.build_report(paths.CURATED, paths.dataset_version())
+    with staged() as out:
+        out.write_text(paths.CURATED / "REPORT.md", text)
+
+
 def stage_database() -> None:
     from pipeline import database
 
@@ -57,6 +66,7 @@ def stage_figures() -> None:
 STAGES: dict[str, Callable[[], None]] = {
     "ingest": stage_ingest,
     "fits": stage_fits,
+    "report": stage_report,
     "database": stage_database,
     "figures": stage_figures,
 }

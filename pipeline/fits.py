@@ -54,6 +54,7 @@ class Series:
     paper_growth_per_2y: float | None = None
     labels: dict[str, str] = field(default_factory=dict)  # accelerator/model id -> label printed in figures
     label_by: str | None = None
+    fit: bool = True  # False: points drawn in figures, never fitted (e.g. recommenders in Figure 2a)
 
     @property
     def key(self) -> str:
@@ -331,7 +332,7 @@ def run_fits(curated_dir: Path, series_list: list[Series] | None = None) -> pd.D
     series_list = series_list if series_list is not None else load_series()
     con = connect_curated(curated_dir)
     rows = []
-    for series in series_list:
+    for series in (s for s in series_list if s.fit):
         for selection in SELECTIONS:
             rows += fit_series(con, series, selection)
     frame = pd.DataFrame(rows, columns=F.FITS.columns)
@@ -341,12 +342,13 @@ def run_fits(curated_dir: Path, series_list: list[Series] | None = None) -> pd.D
 def format_rate(row: pd.Series | dict) -> str:
     """'3.0x / 2 yrs [2.6-3.4], n=37, 1996.1-2022.7' — a rate with its interval, selection size and span."""
     return (
-        f"{_fmt(row['growth_per_2y'])}x / 2 yrs [95% CI {_fmt(row['growth_per_2y_ci_low'])}-"
-        f"{_fmt(row['growth_per_2y_ci_high'])}], n={int(row['n'])}, {row['start_year']:.1f}-{row['end_year']:.1f}"
+        f"{format_ratio(row['growth_per_2y'])}x / 2 yrs [95% CI {format_ratio(row['growth_per_2y_ci_low'])}-"
+        f"{format_ratio(row['growth_per_2y_ci_high'])}], n={int(row['n'])}, "
+        f"{row['start_year']:.1f}-{row['end_year']:.1f}"
     )
 
 
-def _fmt(value: float) -> str:
+def format_ratio(value: float) -> str:
     if value is None or not np.isfinite(value):
         return "n/a"
     if value >= 100:

@@ -196,7 +196,11 @@ def test_every_paper_series_has_its_paper_rate_and_points():
     con_rows = fits.run_fits(__import__("pipeline.paths", fromlist=["CURATED"]).CURATED)
     paper = con_rows[(con_rows["preset"] == "paper") & (con_rows["method"] == "ols")]
     assert set(paper["series"]) == {
-        "peak_flops", "dram_bandwidth", "interconnect_bandwidth", "accelerator_memory", "model_parameters",
+        "peak_flops",
+        "dram_bandwidth",
+        "interconnect_bandwidth",
+        "accelerator_memory",
+        "model_parameters",
         "training_compute",
     }
     assert paper["paper_growth_per_2y"].notna().all()

@@ -95,7 +95,7 @@ def series_layer(
 ) -> Layer:
     """Points of a series (optionally normalised to its base point, or multiplied by `scale`) and its fitted line."""
     points = con.execute(fitting.points_sql(series)).df()
-    fit = fit_row(fits, series) if with_line else None
+    fit = fit_row(fits, series) if with_line and series.fit else None
     divisor = 1.0 / scale
     if normalize:
         base_id = series.normalize_to or points["id"].iloc[0]
@@ -179,7 +179,8 @@ def chart(
         scale=alt.Scale(domain=legends, range=theme.PALETTE[: len(legends)]),
         legend=alt.Legend(title=None, orient=legend_position, direction="vertical", symbolStrokeWidth=1.2),
     )
-    shape = alt.Shape("legend:N", scale=alt.Scale(domain=legends, range=theme.SHAPES[: len(legends)]), legend=None)
+    shapes = theme.SHAPES[: len(layers)] + ["stroke"] * len(extra_lines)  # reference lines show as a line
+    shape = alt.Shape("legend:N", scale=alt.Scale(domain=legends, range=shapes), legend=None)
     x = alt.X("x:Q", scale=alt.Scale(domain=list(x_domain), nice=False), axis=theme.year_axis(x_domain))
     y_scale = alt.Scale(type="log", domain=list(y_domain), nice=False)
     y = alt.Y("y:Q", scale=y_scale, axis=theme.log_axis(y_title, y_domain))

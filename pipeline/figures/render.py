@@ -27,6 +27,12 @@ from pipeline import paths
 FIGURES: dict[str, tuple[str, dict]] = {
     "fig1_hw_scaling": ("pipeline.figures.fig1_hw_scaling", {"preset": "paper"}),
     "fig1_hw_scaling_current": ("pipeline.figures.fig1_hw_scaling", {"preset": "current"}),
+    "fig2a_model_size": ("pipeline.figures.fig2a_model_size", {"preset": "paper"}),
+    "fig2a_model_size_current": ("pipeline.figures.fig2a_model_size", {"preset": "current"}),
+    "fig2b_training_compute": ("pipeline.figures.fig2b_training_compute", {"preset": "paper"}),
+    "fig2b_training_compute_current": ("pipeline.figures.fig2b_training_compute", {"preset": "current"}),
+    "fig_flop_per_byte": ("pipeline.figures.fig_flop_per_byte", {}),
+    "fig_precision": ("pipeline.figures.fig_precision", {}),
 }
 FORMATS = ("svg", "png", "pdf", "vl.json", "html")
 BYTE_REPRODUCIBLE = ("svg", "png", "vl.json", "html")

@@ -13,7 +13,7 @@ import pandas as pd
 # One Vega pixel is one PDF point (1/72 in).
 SINGLE_COLUMN = 252  # 3.5 in
 DOUBLE_COLUMN = 504  # 7 in
-FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+FONT = "Liberation Sans, DejaVu Sans, sans-serif"  # DejaVu Sans supplies the superscript digits
 LABEL_SIZE = 7
 TITLE_SIZE = 9
 # Okabe & Ito (2008), distinguishable with every common colour-vision deficiency.
