@@ -14,10 +14,11 @@ TABLES := curated/accelerators.parquet curated/memory_technologies.parquet curat
           curated/models.parquet
 FITS := curated/fits.parquet
 DATABASE := curated/memwall.duckdb
-FIGURE_CODE := $(wildcard pipeline/figures/*.py) $(wildcard pipeline/fonts/*.ttf)
+FIGURE_CODE := $(wildcard pipeline/figures/*.py) $(wildcard pipeline/fonts/*.ttf) \
+               $(wildcard pipeline/costmodel/*.py) pipeline/costmodel/configs.toml
 MANIFEST := figures/$(VERSION)/manifest.json
 
-.PHONY: help setup data figures test lint format clean check-reproducible coverage
+.PHONY: help setup data package figures test lint format clean check-reproducible coverage
 .DEFAULT_GOAL := help
 
 help: ## List the targets
@@ -38,7 +39,8 @@ $(FITS): $(TABLES) pipeline/fits.py pipeline/series.toml
 	$(BIN)/python -m pipeline.build fits
 
 REPORT := curated/REPORT.md
-$(REPORT): $(TABLES) $(FITS) pipeline/report.py pipeline/series.toml
+$(REPORT): $(TABLES) $(FITS) pipeline/report.py pipeline/series.toml $(wildcard pipeline/costmodel/*.py) \
+           pipeline/costmodel/configs.toml
 	$(BIN)/python -m pipeline.build report
 
 $(DATABASE): $(TABLES) $(FITS) pipeline/database.py
@@ -47,7 +49,17 @@ $(DATABASE): $(TABLES) $(FITS) pipeline/database.py
 $(MANIFEST): $(TABLES) $(FITS) $(FIGURE_CODE)
 	$(BIN)/python -m pipeline.build figures
 
-data: $(TABLES) $(FITS) $(REPORT) $(DATABASE) ## Build curated/ (Parquet, fits, DuckDB) from raw/
+# The citable package: datapackage.json and the data dictionary, from the registry and the curated files. The same
+# stage rewrites the generated parts of docs/QUERIES.md (query outputs) and CHANGELOG-DATA.md (row counts); those
+# files are also edited by hand, so they are not targets here (tests/test_cli.py catches a stale QUERIES.md).
+PACKAGE := datapackage.json docs/DATA_DICTIONARY.md
+PACKAGE_CODE := pipeline/package.py pipeline/docs.py pipeline/query.py pipeline/database.py pipeline/fields.py VERSION
+$(PACKAGE) &: $(TABLES) $(FITS) $(PACKAGE_CODE)
+	$(BIN)/python -m pipeline.build package
+
+package: $(PACKAGE) ## Build datapackage.json and docs/DATA_DICTIONARY.md; refresh docs/QUERIES.md outputs
+
+data: $(TABLES) $(FITS) $(REPORT) $(DATABASE) $(PACKAGE) ## Build curated/ (Parquet, fits, DuckDB) and the package
 
 figures: data $(MANIFEST) ## Build the dataset and render every figure (the main job)
 

@@ -4,6 +4,8 @@
     python -m pipeline.build fits       curated/*.parquet -> curated/fits.parquet
     python -m pipeline.build report     curated/fits.parquet -> curated/REPORT.md
     python -m pipeline.build database   curated/*.parquet -> curated/memwall.duckdb
+    python -m pipeline.build package    curated/ -> datapackage.json, docs/DATA_DICTIONARY.md, generated parts of
+                                        CHANGELOG-DATA.md and docs/QUERIES.md
     python -m pipeline.build figures    curated/ -> figures/<version>/
     python -m pipeline.build all
 
@@ -14,9 +16,12 @@ One build runs at a time (a lock on curated/.build.lock).
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from pipeline import fields as F
 from pipeline import paths
@@ -45,8 +50,9 @@ def stage_fits() -> None:
 
 def stage_report() -> None:
     from pipeline import report
+    from pipeline.costmodel.report import report_markdown
 
-    text = report.build_report(paths.CURATED, paths.dataset_version())
+    text = report.build_report(paths.CURATED, paths.dataset_version(), [report_markdown()])
     with staged() as out:
         out.write_text(paths.CURATED / "REPORT.md", text)
 
@@ -55,6 +61,12 @@ def stage_database() -> None:
     from pipeline import database
 
     database.build_database(paths.CURATED, paths.DATABASE)
+
+
+def stage_package() -> None:
+    from pipeline import package
+
+    package.build(paths.CURATED, paths.ROOT)
 
 
 def stage_figures() -> None:
@@ -68,8 +80,33 @@ STAGES: dict[str, Callable[[], None]] = {
     "fits": stage_fits,
     "report": stage_report,
     "database": stage_database,
+    "package": stage_package,
     "figures": stage_figures,
 }
+
+
+def remove_leftovers() -> list[Path]:
+    """Temporary files of a build that was killed (we hold the lock, so no build is writing them now)."""
+    leftovers = [
+        *paths.CURATED.glob(".*.tmp"),
+        *paths.CURATED.glob(".memwall.*"),
+        *paths.FIGURES.glob(".staging-*"),
+        *paths.FIGURES.glob(".*.tmp"),
+    ]
+    for path in leftovers:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return leftovers
+
+
+def _trace(event: str) -> None:
+    """With MEMWALL_TRACE=<file>, append '<pid> <event> <time>' lines (used by the concurrency test)."""
+    target = os.environ.get("MEMWALL_TRACE")
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} {event} {time.time():.6f}\n")
 
 
 def run(stage_names: list[str], quiet: bool = False) -> int:
@@ -77,19 +114,28 @@ def run(stage_names: list[str], quiet: bool = False) -> int:
     from pipeline.ingest import ValidationFailed
 
     with build_lock(paths.LOCK):
-        for name in stage_names:
-            started = time.perf_counter()
-            try:
-                STAGES[name]()
-            except ValidationFailed as err:
-                print(f"memwall: {name}: {err}", file=sys.stderr)
-                print("memwall: nothing was written; previous outputs are unchanged.", file=sys.stderr)
-                return 1
-            except FitError as err:
-                print(f"memwall: {name}: {err}", file=sys.stderr)
-                return 1
-            if not quiet:
-                print(f"memwall: {name:<9} {time.perf_counter() - started:6.2f} s", file=sys.stderr)
+        _trace("locked")
+        remove_leftovers()
+        try:
+            for name in stage_names:
+                started = time.perf_counter()
+                try:
+                    STAGES[name]()
+                except ValidationFailed as err:
+                    print(f"memwall: {name}: {err}", file=sys.stderr)
+                    print("memwall: nothing was written; previous outputs are unchanged.", file=sys.stderr)
+                    return 1
+                except FitError as err:
+                    print(f"memwall: {name}: {err}", file=sys.stderr)
+                    return 1
+                except Exception as err:  # any other failure: report it, outputs of this stage stay as they were
+                    print(f"memwall: {name} failed: {type(err).__name__}: {err}", file=sys.stderr)
+                    print(f"memwall: the outputs of '{name}' are unchanged.", file=sys.stderr)
+                    return 1
+                if not quiet:
+                    print(f"memwall: {name:<9} {time.perf_counter() - started:6.2f} s", file=sys.stderr)
+        finally:
+            _trace("released")
     return 0
 
 

@@ -26,10 +26,15 @@ from pipeline import fields as F
 SERIES_FILE = Path(__file__).with_name("series.toml")
 SELECTIONS = ("all", "frontier")
 BOOTSTRAP_RESAMPLES = 2000
-BOOTSTRAP_MAX_CELLS = 20_000_000  # resamples x points held in memory at once
+BOOTSTRAP_MIN_RESAMPLES = 100
+BOOTSTRAP_MAX_CELLS = 5_000_000  # resamples x points per fit: fewer resamples for very large series
+BOOTSTRAP_MAX_POINTS = BOOTSTRAP_MAX_CELLS // BOOTSTRAP_MIN_RESAMPLES  # above: m-out-of-n bootstrap (see below)
+BOOTSTRAP_CHUNK_CELLS = 2_000_000  # resamples x points held in memory at once
 THEIL_SEN_MAX_POINTS = 2000  # Theil-Sen is O(n^2): larger series are fitted on a seeded subsample
 BIC_MARGIN = 6.0  # "strong" evidence for a break (Kass & Raftery 1995)
 MIN_POINTS_PER_SEGMENT = 3
+MAX_BREAK_CANDIDATES = 200
+HINGE_LSTSQ_MAX_POINTS = 10_000  # above: break candidates are ranked from running sums, not one lstsq each
 
 
 class FitError(ValueError):
@@ -181,13 +186,29 @@ def _stats_from_moments(n: int, slope: float, intercept: float, sxx: float, syy:
 
 
 def bootstrap_interval(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, float]:
-    """Seeded percentile-bootstrap 95% interval of growth per 2 years (rows resampled with replacement)."""
+    """Seeded percentile-bootstrap 95% interval of growth per 2 years (rows resampled with replacement).
+
+    Above BOOTSTRAP_MAX_POINTS points the work stays bounded by an m-out-of-n bootstrap: the rows of a seeded
+    subsample of m points are resampled, and the interval's distances from the subsample's slope are scaled by
+    sqrt(m / n) around the slope of all n points (the spread of an OLS slope shrinks as 1 / sqrt(n))."""
     n = x.size
     if n < 3:
         return math.nan, math.nan
     rng = np.random.default_rng(seed)
-    resamples = max(200, min(BOOTSTRAP_RESAMPLES, BOOTSTRAP_MAX_CELLS // n))
-    chunk = max(1, BOOTSTRAP_MAX_CELLS // n)
+    if n <= BOOTSTRAP_MAX_POINTS:
+        low, high = np.percentile(_resampled_slopes(x, y, rng), [2.5, 97.5])
+    else:
+        keep = np.sort(rng.choice(n, BOOTSTRAP_MAX_POINTS, replace=False))
+        shrink = math.sqrt(BOOTSTRAP_MAX_POINTS / n)
+        quantiles = np.percentile(_resampled_slopes(x[keep], y[keep], rng), [2.5, 97.5])
+        low, high = _slope(x, y) + (quantiles - _slope(x[keep], y[keep])) * shrink
+    return growth_per_2y(float(low)), growth_per_2y(float(high))
+
+
+def _resampled_slopes(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    n = x.size
+    resamples = max(BOOTSTRAP_MIN_RESAMPLES, min(BOOTSTRAP_RESAMPLES, BOOTSTRAP_MAX_CELLS // n))
+    chunk = max(1, BOOTSTRAP_CHUNK_CELLS // n)
     slopes = []
     for start in range(0, resamples, chunk):
         idx = rng.integers(0, n, size=(min(chunk, resamples - start), n))
@@ -197,9 +218,13 @@ def bootstrap_interval(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, 
         sxy = (xc * (ys - ys.mean(axis=1, keepdims=True))).sum(axis=1)
         ok = sxx > 0
         slopes.append(sxy[ok] / sxx[ok])
-    all_slopes = np.concatenate(slopes)
-    low, high = np.percentile(all_slopes, [2.5, 97.5])
-    return growth_per_2y(float(low)), growth_per_2y(float(high))
+    return np.concatenate(slopes)
+
+
+def _slope(x: np.ndarray, y: np.ndarray) -> float:
+    xc = x - x.mean()
+    sxx = float((xc * xc).sum())
+    return float((xc * (y - y.mean())).sum()) / sxx if sxx > 0 else math.nan
 
 
 def theil_sen(x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, float]:
@@ -235,8 +260,12 @@ def two_segment(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     n = x.size
     candidates = np.unique(x[MIN_POINTS_PER_SEGMENT - 1 : n - MIN_POINTS_PER_SEGMENT])
     candidates = candidates[(candidates > x[0]) & (candidates < x[-1])]
+    if candidates.size > MAX_BREAK_CANDIDATES:  # large series: search a quantile grid of the dates
+        candidates = np.unique(np.quantile(candidates, np.linspace(0, 1, MAX_BREAK_CANDIDATES)))
     if n < 2 * MIN_POINTS_PER_SEGMENT + 1 or candidates.size == 0:
         return empty
+    if n > HINGE_LSTSQ_MAX_POINTS:  # large series: rank the candidates cheaply, then fit the best one as below
+        candidates = candidates[[_best_hinge(x, y, candidates)]]
     line = np.polyfit(x, y, 1)
     sse_line = float(((np.polyval(line, x) - y) ** 2).sum())
     best = None
@@ -258,10 +287,40 @@ def two_segment(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     }
 
 
+def _best_hinge(x: np.ndarray, y: np.ndarray, candidates: np.ndarray) -> int:
+    """Index of the candidate break whose hinge fit has the least squared error, for x sorted ascending.
+
+    The same least squares as two_segment's, from running sums over the points after each candidate (O(n) for all
+    candidates, instead of one O(n) lstsq per candidate): with u = x - mean(x), v = y - mean(y) and the hinge
+    h = max(0, u - tau), the error is Svv - b'S^-1 b for S the covariance of (u, h) and b their covariances with v."""
+    n = x.size
+    u, v = x - x.mean(), y - y.mean()
+    suffix = [np.append(np.cumsum(a[::-1])[::-1], 0.0) for a in (u, u * u, u * v, v)]  # sums over points i..n-1
+    su, suu, suv, sv = (s[np.searchsorted(x, candidates, side="right")] for s in suffix)
+    tau = candidates - x.mean()
+    count = n - np.searchsorted(x, candidates, side="right")
+    sum_h = su - tau * count
+    shh = suu - 2 * tau * su + tau * tau * count - sum_h * sum_h / n
+    suh = suu - tau * su
+    shv = suv - tau * sv
+    uu, uv, vv = float((u * u).sum()), float((u * v).sum()), float((v * v).sum())
+    det = uu * shh - suh * suh
+    with np.errstate(divide="ignore", invalid="ignore"):
+        explained = (shh * uv * uv - 2 * suh * uv * shv + uu * shv * shv) / det
+    sse = np.where(det > 0, vv - explained, np.inf)
+    return int(np.argmin(sse))
+
+
 def fit_series(con: duckdb.DuckDBPyConnection, series: Series, selection: str) -> list[dict]:
     """Both methods (OLS, Theil-Sen) of one series under one selection, as rows of the fits table."""
-    points = points_sql(series, selection)
-    row = con.execute(ols_sql(points)).fetchone()
+    # The points are selected and sorted once; the OLS of ols_sql runs on them as fetched, in the same order.
+    data = con.execute(f"SELECT x, value, log10(value) AS y FROM ({points_sql(series, selection)})").fetchnumpy()
+    x, y = np.asarray(data["x"], dtype="float64"), np.asarray(data["y"], dtype="float64")
+    con.register("fit_points", pd.DataFrame({"x": x, "value": np.asarray(data["value"], dtype="float64")}))
+    try:
+        row = con.execute(ols_sql("SELECT x, value FROM fit_points")).fetchall()[0]
+    finally:
+        con.unregister("fit_points")
     n, slope, intercept, r2, sxx, syy, sxy, distinct_x, start, end = row
     if not n or distinct_x < 2:
         raise FitError(
@@ -269,8 +328,6 @@ def fit_series(con: duckdb.DuckDBPyConnection, series: Series, selection: str) -
             f"{distinct_x or 0} among {n or 0} points. Check its `where` and window in series.toml."
         )
     moments = _stats_from_moments(int(n), slope, intercept, sxx, syy, sxy)
-    data = con.execute(f"SELECT x, log10(value) AS y FROM ({points})").fetchnumpy()
-    x, y = np.asarray(data["x"], dtype="float64"), np.asarray(data["y"], dtype="float64")
     seed = zlib.crc32(f"{series.key}/{selection}".encode())
     span = float(end - start)
     total_years = series.total_growth_years or round(span)

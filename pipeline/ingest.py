@@ -11,12 +11,14 @@ import datetime as dt
 import difflib
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import fields as F
@@ -27,6 +29,11 @@ URL_PATTERN = r"https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?:[/?#][^\s]*)?"
 DATE_PATTERN = r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?"
 EARLIEST_DATE = dt.date(1940, 1, 1)
 NAME_NOISE = r"[\s_\-]+"  # ignored when comparing names for "the same product under two ids"
+# Patterns with \s run in Python, one cell at a time (pandas keeps them from Arrow's regex engine, RE2, whose \s
+# misses \v and \x1c-\x1f). On ASCII text these spell out what Python's \s matches there, and run in RE2.
+ASCII_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f "
+ASCII_URL_PATTERN = rf"https://[A-Za-z0-9.-]+\.[A-Za-z]{{2,}}(?:[/?#][^{ASCII_SPACE}]*)?"
+ASCII_NAME_NOISE = rf"[{ASCII_SPACE}_\-]+"
 MAX_REPORTED_PROBLEMS = 200
 
 
@@ -144,10 +151,12 @@ def _line_of_record(text: str, record: int) -> int:
 
     reader = csv.reader(io.StringIO(text))
     next(reader)
+    start = reader.line_num + 1  # the line where the next record begins
     for index, _ in enumerate(reader):
         if index == record:
-            return reader.line_num
-    return reader.line_num
+            return start
+        start = reader.line_num + 1
+    return start
 
 
 def load_table(table: F.Table, raw_dir: Path) -> tuple[pd.DataFrame, list[Problem]]:
@@ -176,12 +185,41 @@ def _problem_rows(raw: pd.DataFrame, mask: np.ndarray, column: str, message: str
     return [Problem(raw["_file"].iat[i], int(raw["_line"].iat[i]), column, raw[column].iat[i], message) for i in rows]
 
 
+def _ascii(cells: pd.Series) -> bool:
+    """Whether every cell is ASCII: then Arrow's regex engine (RE2) matches \\d and \\w exactly as Python's re does
+    (on other text RE2's are ASCII-only, Python's are not)."""
+    return pc.all(pc.string_is_ascii(pa.array(cells.astype("string"))), min_count=0).as_py()
+
+
+def extract(cells: pd.Series, pattern: str) -> pd.DataFrame:
+    """``cells.str.extract(pattern)`` for a pattern of named groups without \\s, run by Arrow's regex engine on the
+    whole column (pandas runs str.extract in Python, one cell at a time). As with str.extract, a cell that does not
+    match, or a group that takes no part in the match, is missing. Non-ASCII text, or a line break (where Python's $
+    also matches before it), takes pandas' path."""
+    if not _ascii(cells) or cells.str.contains("\n", regex=False).any():
+        return cells.str.extract(pattern)
+    names = list(re.compile(pattern).groupindex)
+    matched = pc.extract_regex(pa.array(cells.astype("string")), pattern)
+    columns = {}
+    for position, name in enumerate(names):
+        group = pc.struct_field(matched, [position])
+        columns[name] = pd.Series(pc.if_else(pc.equal(group, ""), None, group), index=cells.index, dtype="string")
+    return pd.DataFrame(columns, index=cells.index)
+
+
+def _whole_numbers(digits: pd.Series) -> pd.Series:
+    """pd.to_numeric(digits, errors="coerce") for cells of ASCII digits, by a cast (to_numeric takes a second per
+    million strings); other text (Unicode digits) goes to to_numeric."""
+    try:
+        return digits.astype("Int64")
+    except (ValueError, TypeError, pa.ArrowInvalid):
+        return pd.to_numeric(digits, errors="coerce")
+
+
 def parse_dates(cells: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, np.ndarray]:
     """Dates as YYYY, YYYY-MM or YYYY-MM-DD -> (first day, precision, fractional year at midpoint, bad mask)."""
-    parts = cells.str.extract(f"^{DATE_PATTERN}$")
-    year = pd.to_numeric(parts["year"], errors="coerce")
-    month = pd.to_numeric(parts["month"], errors="coerce")
-    day = pd.to_numeric(parts["day"], errors="coerce")
+    parts = extract(cells, f"^{DATE_PATTERN}$")
+    year, month, day = (_whole_numbers(parts[name]) for name in ("year", "month", "day"))
     precision = pd.Series(np.where(day.notna(), "day", np.where(month.notna(), "month", "year")), index=cells.index)
     unparsed = year.isna()
     start = pd.to_datetime(
@@ -214,7 +252,7 @@ def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd
         empty = (cells == "").to_numpy()
         present = ~empty
         if f.required:
-            problems += _problem_rows(raw, empty, f.raw, "a required value is empty")
+            problems += _problem_rows(raw, empty, f.raw, f"a required value is empty; expected {_expected_of(f)}")
         stray = present & (cells != cells.str.strip()).to_numpy()
         problems += _problem_rows(raw, stray, f.raw, "stray whitespace around the value; expected none")
         present &= ~stray
@@ -297,7 +335,8 @@ def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd
             problems += _problem_rows(raw, bad, f.raw, "not a boolean; expected true or false")
             out[f.name] = values.map({"true": True, "false": False}).astype("boolean")
         elif f.parse == "url":
-            bad = present & ~cells.str.fullmatch(URL_PATTERN).fillna(False).to_numpy(dtype=bool)
+            pattern = ASCII_URL_PATTERN if _ascii(cells) else URL_PATTERN
+            bad = present & ~cells.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
             problems += _problem_rows(raw, bad, f.raw, "not a URL; expected an https:// address")
             out[f.name] = values
         elif f.parse in ("text", "ref"):
@@ -311,6 +350,20 @@ def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd
     out = out.astype({f.name: "string" for f in table.fields if f.dtype == "string" and f.name in out})
     problems += DERIVE[table.name](raw, out)
     return out, problems
+
+
+def _expected_of(f: F.Field) -> str:
+    """What a cell of this field should hold, in words, for error messages."""
+    if f.parse.startswith("quantity:"):
+        return units.expected_text(units.DIMENSIONS[f.parse.split(":", 1)[1]])
+    return {
+        "id": "a lowercase slug like 'nvidia-h100-sxm5-80gb'",
+        "date": "a date as YYYY, YYYY-MM or YYYY-MM-DD",
+        "url": "an https:// address of the source",
+        "bool": "true or false",
+        "enum": "one of " + ", ".join(f.choices),
+        "integer": "a plain integer",
+    }.get(f.parse, "a value")
 
 
 def _check_bounds(raw: pd.DataFrame, f: F.Field, column: pd.Series, dimension) -> list[Problem]:
@@ -334,8 +387,65 @@ def _check_bounds(raw: pd.DataFrame, f: F.Field, column: pd.Series, dimension) -
     return messages
 
 
+# The first word of memory_type names the memory family and generation as JEDEC writes it.
+MEMORY_TYPES = (
+    "SDRAM",
+    "DDR",
+    "DDR2",
+    "DDR3",
+    "DDR4",
+    "DDR5",
+    "RDRAM/DDR",
+    "GDDR3",
+    "GDDR4",
+    "GDDR5",
+    "GDDR5X",
+    "GDDR6",
+    "GDDR6X",
+    "GDDR7",
+    "HBM",
+    "HBM2",
+    "HBM2E",
+    "HBM3",
+    "HBM3E",
+    "HBM4",
+    "LPDDR4",
+    "LPDDR4X",
+    "LPDDR5",
+    "LPDDR5X",
+    "MCDRAM",
+    "SRAM",
+)
+
+
+def _check_memory_types(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
+    first = out["memory_type"].str.split(" ", n=1).str[0]
+    bad = (first.notna() & ~first.isin(MEMORY_TYPES)).to_numpy(dtype=bool)
+    problems = []
+    for i in np.flatnonzero(bad):
+        found = str(first.iat[i])
+        close = [t for t in MEMORY_TYPES if t.lower() == found.lower()]
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problems.append(
+            Problem(
+                raw["_file"].iat[i],
+                int(raw["_line"].iat[i]),
+                "memory_type",
+                raw["memory_type"].iat[i],
+                f"unknown memory family '{found}'{hint}; expected a first word among {', '.join(MEMORY_TYPES)}",
+            )
+        )
+    return problems
+
+
+def _without_noise(names: pd.Series) -> pd.Series:
+    """Names with NAME_NOISE removed (lowercased beforehand by the caller)."""
+    return names.str.replace(ASCII_NAME_NOISE if _ascii(names) else NAME_NOISE, "", regex=True)
+
+
 def _derive_accelerators(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
-    problems = _directional(
+    problems = _check_memory_types(raw, out)
+    problems += _directional(
         raw,
         out,
         "interconnect_bandwidth",
@@ -344,18 +454,14 @@ def _derive_accelerators(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
     )
     out["peak_training_flops"] = out[["peak_fp32_flops", "peak_fp16_flops", "peak_bf16_flops"]].max(axis=1)
     # Same product under two ids: vendor + name must be unique.
-    key = (
-        out["vendor"].fillna("").str.lower()
-        + "|"
-        + out["name"].fillna("").str.lower().str.replace(NAME_NOISE, "", regex=True)
-    )
+    key = out["vendor"].fillna("").str.lower() + "|" + out["name"].fillna("").str.lower().pipe(_without_noise)
     problems += _same_thing_twice(raw, out, key, "name", "the same vendor and product name as another row")
     return problems
 
 
 def _derive_memory(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
     key = (
-        out["name"].fillna("").str.lower().str.replace(NAME_NOISE, "", regex=True)
+        out["name"].fillna("").str.lower().pipe(_without_noise)
         + "|"
         + out["pin_rate_bits_per_s"].astype("string").fillna("")
     )
@@ -364,7 +470,7 @@ def _derive_memory(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
 
 def _derive_interconnects(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
     problems = _directional(raw, out, "bandwidth", "bandwidth_direction", "bandwidth_per_direction_bytes_per_s")
-    key = out["name"].fillna("").str.lower().str.replace(NAME_NOISE, "", regex=True)
+    key = out["name"].fillna("").str.lower().pipe(_without_noise)
     return problems + _same_thing_twice(raw, out, key, "name", "the same link name as another row")
 
 
@@ -384,7 +490,7 @@ def _derive_models(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
     recommender_domain = (out["domain"] == "recommendation").fillna(False).to_numpy(dtype=bool)
     unflagged = recommender_domain & ~out["is_recommender"].fillna(False).to_numpy(dtype=bool)
     problems += _problem_rows(raw, unflagged, "is_recommender", "false for a recommendation model; expected true")
-    key = out["name"].fillna("").str.lower().str.replace(NAME_NOISE, "", regex=True)
+    key = out["name"].fillna("").str.lower().pipe(_without_noise)
     problems += _same_thing_twice(raw, out, key, "name", "the same model name as another row")
     return problems
 
@@ -441,7 +547,7 @@ def fill_host_link_bandwidth(accelerators: pd.DataFrame, interconnects: pd.DataF
     has_value = acc["interconnect_bandwidth_per_direction_bytes_per_s"].notna()
     acc["interconnect_bandwidth_source"] = pd.Series(np.where(has_value, "row", None), index=acc.index, dtype="string")
     name = acc["interconnect_name"].fillna(acc["host_interface"])
-    parts = name.str.extract(PCIE_LINK)
+    parts = extract(name, PCIE_LINK)
     pcie = interconnects[(interconnects["family"] == "PCIe") & (interconnects["link_count"] == 16)]
     by_generation = {
         str(g).rstrip("a"): (i, bw)
@@ -452,17 +558,50 @@ def fill_host_link_bandwidth(accelerators: pd.DataFrame, interconnects: pd.DataF
             strict=True,
         )
     }
-    for index in acc.index[~has_value & parts["generation"].notna()]:
-        found = by_generation.get(parts.at[index, "generation"])
-        if found is None or pd.isna(found[1]):
+    generation = parts["generation"].astype(object)
+    link_id = generation.map({g: i for g, (i, _) in by_generation.items()})
+    x16 = generation.map({g: bw for g, (_, bw) in by_generation.items()}).astype("float64")
+    fill = (~has_value & x16.notna()).to_numpy()
+    if not fill.any():
+        return
+    lanes = pd.to_numeric(parts["lanes"][fill]).astype("int64")
+    suffix = np.where(lanes == 16, "", " x " + lanes.astype(str) + "/16 lanes")
+    acc.loc[fill, "interconnect_bandwidth_per_direction_bytes_per_s"] = x16[fill] * lanes / 16
+    acc.loc[fill, "interconnect_name"] = name[fill]
+    acc.loc[fill, "interconnect_bandwidth_source"] = "interconnects:" + link_id[fill].astype(str) + suffix
+
+
+SPARSE_HEADLINES = "reference/sparse_headlines.csv"
+
+
+def check_sparse_headlines(acc: pd.DataFrame, raw: pd.DataFrame, raw_dir: Path) -> list[Problem]:
+    """Refuse a dense column holding a vendor's 2:4-sparse headline figure (raw/reference/sparse_headlines.csv lists
+    the sparse figures vendors print, with their sources): the classic slip of copying the starred number."""
+    path = raw_dir / SPARSE_HEADLINES
+    if not path.exists():
+        return []
+    reference = pd.read_csv(path, dtype=str, keep_default_na=False)
+    problems = []
+    ids = acc["accelerator_id"].tolist()
+    for _, ref in reference.iterrows():
+        if ref["accelerator_id"] not in ids:
             continue
-        link_id, x16 = found
-        lanes = int(parts.at[index, "lanes"])
-        acc.at[index, "interconnect_bandwidth_per_direction_bytes_per_s"] = x16 * lanes / 16
-        acc.at[index, "interconnect_name"] = name.at[index]
-        acc.at[index, "interconnect_bandwidth_source"] = f"interconnects:{link_id}" + (
-            "" if lanes == 16 else f" x {lanes}/16 lanes"
-        )
+        f = next(f for f in F.ACCELERATORS.fields if f.raw == ref["column"])
+        sparse = units.parse_quantity(ref["sparse_value"], f.parse.split(":", 1)[1])
+        i = ids.index(ref["accelerator_id"])
+        value = acc[f.name].iat[i]
+        if pd.notna(value) and abs(value - sparse) <= 0.005 * sparse:
+            problems.append(
+                Problem(
+                    raw["_file"].iat[i],
+                    int(raw["_line"].iat[i]),
+                    f.raw,
+                    raw[f.raw].iat[i],
+                    f"the vendor's 2:4-sparse headline ({ref['sparse_value']}, {ref['source_url']}); "
+                    f"expected the dense rate, {sparse / 2:.4g} {f.unit}",
+                )
+            )
+    return problems
 
 
 def check_references(tables: dict[str, pd.DataFrame], raws: dict[str, pd.DataFrame]) -> list[Problem]:
@@ -472,12 +611,12 @@ def check_references(tables: dict[str, pd.DataFrame], raws: dict[str, pd.DataFra
             if not f.ref:
                 continue
             ref_table, ref_column = f.ref.split(".")
-            known = set(tables[ref_table][ref_column].dropna()) if ref_table in tables else set()
+            known = tables[ref_table][ref_column].dropna() if ref_table in tables else pd.Series([], dtype="string")
             values = frame[f.name]
             bad = (values.notna() & ~values.isin(known)).fillna(False).to_numpy(dtype=bool)
             raw = raws[table_name]
             for i in np.flatnonzero(bad):
-                close = difflib.get_close_matches(str(values.iat[i]), sorted(known), n=1, cutoff=0.6)
+                close = difflib.get_close_matches(str(values.iat[i]), sorted(set(known)), n=1, cutoff=0.6)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 problems.append(
                     Problem(
@@ -521,12 +660,10 @@ def to_arrow(table: F.Table, frame: pd.DataFrame, version: str) -> pa.Table:
     columns = []
     for f in table.fields:
         series = frame[f.name]
-        if f.dtype == "date":
-            array = pa.array([None if pd.isna(v) else v for v in series], type=pa.date32())
-        elif f.dtype == "float64":
+        if f.dtype == "float64":
             array = pa.array(series.to_numpy(dtype="float64", na_value=np.nan), type=pa.float64(), from_pandas=True)
-        else:
-            array = pa.array(series.astype(object).where(series.notna(), None).tolist(), type=schema.field(f.name).type)
+        else:  # Arrow converts the column itself (dates are datetime.date objects); every missing value is null
+            array = pa.array(series, type=schema.field(f.name).type, from_pandas=True)
         columns.append(array)
     return pa.Table.from_arrays(columns, schema=schema)
 
@@ -552,6 +689,7 @@ def build_tables(raw_dir: Path, today: dt.date | None = None) -> dict[str, pd.Da
         tables[name], raws[name] = out, raw
     if "accelerators" in tables:
         problems += check_references(tables, raws)
+        problems += check_sparse_headlines(tables["accelerators"], raws["accelerators"], raw_dir)
         if "interconnects" in tables:
             fill_host_link_bandwidth(tables["accelerators"], tables["interconnects"])
     if problems:

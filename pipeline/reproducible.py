@@ -13,7 +13,7 @@ import sys
 
 from pipeline import paths
 
-OUTPUT_DIRS = ("curated", "figures")
+OUTPUT_DIRS = ("curated", "figures", "docs", "datapackage.json")
 
 
 def git(*args: str, binary: bool = False):

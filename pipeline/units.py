@@ -177,6 +177,8 @@ def parse_quantities(cells: pd.Series, dimension_name: str) -> tuple[pd.Series, 
 
 def _explain(text: str, dimension: Dimension, parts: pd.Series) -> str:
     expected = expected_text(dimension)
+    if "*" in text or "sparse" in text.lower() or "sparsity" in text.lower():
+        return f"a figure marked as sparse; expected the dense rate (half a 2:4-sparse figure) as {expected}"
     unit = parts["unit"]
     if isinstance(unit, str):
         others = [o for o in DIMENSIONS.values() if o is not dimension and unit in o.units]

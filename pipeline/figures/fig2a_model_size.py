@@ -28,9 +28,9 @@ def build(con, fits, version: str, preset: str = "paper"):
         subtitle = "Lines: OLS fit of log10(value) on year over the paper's selection; memory shown as bytes / 6"
         x_domain = (2015.0, 2023.0)
     else:
-        title = "Model size vs. accelerator memory, 2016-2026"
+        title = "Model size vs. accelerator memory, 2012-2026"
         subtitle = "Lines: OLS fit over record-setting language transformers and data-center accelerators; memory / 6"
-        x_domain = (2015.5, 2027.0)
+        x_domain = (2011.5, 2027.0)
     return growth.chart(
         layers,
         width=theme.DOUBLE_COLUMN - 60,

@@ -174,19 +174,16 @@ def chart(
         if len(labelled)
         else labelled
     )
-    color = alt.Color(
-        "legend:N",
-        scale=alt.Scale(domain=legends, range=theme.PALETTE[: len(legends)]),
-        legend=alt.Legend(title=None, orient=legend_position, direction="vertical", symbolStrokeWidth=1.2),
-    )
+    legend = alt.Legend(title=None, orient=legend_position, direction="vertical", symbolStrokeWidth=1.2)
+    color = alt.Color("legend:N", scale=alt.Scale(domain=legends, range=theme.PALETTE[: len(legends)]), legend=legend)
     shapes = theme.SHAPES[: len(layers)] + ["stroke"] * len(extra_lines)  # reference lines show as a line
-    shape = alt.Shape("legend:N", scale=alt.Scale(domain=legends, range=shapes), legend=None)
+    shape = alt.Shape("legend:N", scale=alt.Scale(domain=legends, range=shapes), legend=legend)  # one merged legend
     x = alt.X("x:Q", scale=alt.Scale(domain=list(x_domain), nice=False), axis=theme.year_axis(x_domain))
     y_scale = alt.Scale(type="log", domain=list(y_domain), nice=False)
     y = alt.Y("y:Q", scale=y_scale, axis=theme.log_axis(y_title, y_domain))
     point_layer = (
         alt.Chart(points)
-        .mark_point(filled=True, size=16, opacity=0.85)
+        .mark_point(filled=True, size=16, opacity=0.85, clip=True)
         .encode(
             x=x,
             y=y,
@@ -210,7 +207,11 @@ def chart(
         alt.Chart(line_frame).mark_line(clip=True).encode(x=x, y=y, color=color, detail="legend:N", strokeDash=dash)
     )
     label_layer = (
-        alt.Chart(placed.drop(columns=["box"]) if len(placed) else pd.DataFrame(columns=["label_x", "label_y", "text"]))
+        alt.Chart(
+            placed[["label_x", "label_y", "text"]]
+            if len(placed)
+            else pd.DataFrame(columns=["label_x", "label_y", "text"])
+        )
         .mark_text(align="left", baseline="middle", fontSize=theme.LABEL_SIZE - 0.5, color="#222")
         .encode(
             x=alt.X("label_x:Q", scale=alt.Scale(domain=list(x_domain), nice=False)),
@@ -221,8 +222,26 @@ def chart(
     fits_shown = [
         {k: layer.fit[k] for k in FIT_KEYS} | {"legend": layer.legend} for layer in layers if layer.fit is not None
     ]
+    leaders = (
+        placed[placed["leader_x"].notna()][["x", "y", "leader_x", "leader_y"]]
+        if len(placed) and "leader_x" in placed
+        else pd.DataFrame(columns=["x", "y", "leader_x", "leader_y"])
+    )
+    leader_layer = (
+        alt.Chart(leaders)
+        .mark_rule(color="#999", strokeWidth=0.4)
+        .encode(
+            x=alt.X("x:Q", scale=alt.Scale(domain=list(x_domain), nice=False)),
+            y=alt.Y("y:Q", scale=y_scale),
+            x2="leader_x:Q",
+            y2="leader_y:Q",
+        )
+    )
     credit_layer = theme.credit_mark(version, data_note, width, height)
-    return alt.layer(line_layer, point_layer, label_layer, credit_layer, title=theme.title(title, subtitle)).properties(
+    layered = alt.layer(
+        line_layer, leader_layer, point_layer, label_layer, credit_layer, title=theme.title(title, subtitle)
+    )
+    return layered.properties(
         width=width,
         height=height,
         usermeta={"memwall": {"version": version, "data": data_note, "fits": fits_shown}},

@@ -135,7 +135,7 @@ def place_labels(
     drawn = [(axes.px(x), axes.py(y)) for x, y in (all_points or [])] or points
     point_boxes = [(px - 3, py - 3, px + 3, py + 3) for px, py in drawn]
     line_pixels = [(axes.px(a), axes.py(b), axes.px(c), axes.py(d)) for a, b, c, d in (lines or [])]
-    out_x, out_y, out_box = [], [], []
+    out_x, out_y, out_box, leaders = [], [], [], []
     height = size + 1
     for (px, py), text in zip(points, labels["text"], strict=True):
         width = text_width(text, size)
@@ -167,15 +167,23 @@ def place_labels(
             out_x.append(np.nan)
             out_y.append(np.nan)
             out_box.append(None)
+            leaders.append((np.nan, np.nan))
             continue
         boxes.append(chosen)
         out_x.append(axes.x_of(chosen[0]))
         out_y.append(axes.y_of((chosen[1] + chosen[3]) / 2))
         out_box.append(chosen)
+        # a leader line from the point to the nearest point of a label placed away from it
+        near_x = min(max(px, chosen[0]), chosen[2])
+        near_y = min(max(py, chosen[1]), chosen[3])
+        far = math.hypot(near_x - px, near_y - py) > gap + 3
+        leaders.append((axes.x_of(near_x), axes.y_of(near_y)) if far else (np.nan, np.nan))
     result = labels.copy()
     result["label_x"] = out_x
     result["label_y"] = out_y
     result["box"] = out_box
+    result["leader_x"] = [a for a, _ in leaders]
+    result["leader_y"] = [b for _, b in leaders]
     return result[result["box"].notna()]
 
 

@@ -1,0 +1,360 @@
+"""memwall: build, query and export the memwall dataset.
+
+    memwall build                      raw/ -> curated/ -> fits -> database -> package -> figures
+    memwall sql "select ..."           read-only SQL over the dataset (DuckDB)
+    memwall describe accelerators      columns with types, units and descriptions
+    memwall export out/ --format csv   the curated tables as CSV, Parquet or JSON, with units
+
+Run `memwall <command> --help` for each command's options and an example.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from pipeline import paths
+
+EXAMPLES = {
+    "build": """examples:
+  memwall build                 every stage: ingest, fits, database, package, figures
+  memwall build ingest fits     only these stages, in this order
+  memwall build --quiet         no progress lines, errors only""",
+    "fit": """examples:
+  memwall fit                   refit every series and print the paper preset's rates with 95% intervals
+  memwall fit --preset current  print the rates fitted on all data through 2026""",
+    "figures": """examples:
+  memwall figures               render every figure from curated/ into figures/<version>/
+                                (after editing raw/, run `memwall build` instead: it rebuilds curated/ first)""",
+    "sql": """examples:
+  memwall sql "select name, peak_training_flops from accelerators order by peak_training_flops desc limit 5"
+  memwall sql "select * from frontier_models" --format csv > frontier.csv
+  memwall sql "select * from accelerator_ratios" --format parquet --output ratios.parquet
+  echo "select count(*) from models" | memwall sql -
+
+Only reads run: SELECT (WITH, FROM, DESCRIBE, SHOW, SUMMARIZE), PIVOT, EXPLAIN and read-only PRAGMAs. Statements
+that write or reach outside the dataset (INSERT, CREATE, DROP, COPY, ATTACH, INSTALL, LOAD, SET, CALL ...) are
+refused before anything runs. Queries may read files inside the repository only. Tables: accelerators,
+memory_technologies, interconnects, models, fits; views: accelerator_ratios, frontier_models,
+models_exceeding_accelerator_memory; macros: fractional_year(d), growth_per_2y(d, v). More in docs/QUERIES.md.""",
+    "describe": """examples:
+  memwall describe                 every table and view with its row count and description
+  memwall describe accelerators    its columns: type, unit and description""",
+    "coverage": """examples:
+  memwall coverage              row counts and completeness against the dataset's targets (exit 1 if one is unmet)""",
+    "export": """examples:
+  memwall export out/ --format csv                 every table as CSV + datapackage.json (units, descriptions)
+  memwall export out/ --format csv --units-in-header   header cells like "memory_bytes [B]"
+  memwall export out/ --format json --tables models,fits""",
+    "measure": """examples:
+  memwall measure --help        the cost model's own options (pipeline.costmodel.measure)""",
+}
+
+
+def _progress(quiet: bool, message: str) -> None:
+    if not quiet:
+        print(f"memwall: {message}", file=sys.stderr)
+
+
+def _fail(command: str, message: str, code: int = 1) -> int:
+    print(f"memwall {command}: {message}", file=sys.stderr)
+    return code
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Commands
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from pipeline import build
+    from pipeline.package import PackageError
+    from pipeline.query import closest
+
+    names = args.stages or list(build.STAGES)
+    for name in names:
+        if name not in build.STAGES:
+            hint = closest(name, list(build.STAGES))
+            did = f"; did you mean {' or '.join(hint)}?" if hint else ""
+            return _fail("build", f"unknown stage {name!r}{did} (stages: {', '.join(build.STAGES)})", 2)
+    try:
+        return build.run(names, quiet=args.quiet)
+    except PackageError as err:
+        return _fail("build", f"package: {err}; nothing was written")
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from pipeline import build, query
+
+    code = build.run(["fits"], quiet=args.quiet)
+    if code:
+        return code
+    sql = f"""
+        SELECT series, selection, n, round(start_year, 1) AS from_year, round(end_year, 1) AS to_year,
+               round(growth_per_2y, 2) AS growth_per_2y, round(growth_per_2y_ci_low, 2) AS ci_low,
+               round(growth_per_2y_ci_high, 2) AS ci_high, paper_growth_per_2y AS paper
+        FROM fits WHERE preset = {query._quote(args.preset)} AND method = 'ols' ORDER BY series, selection
+    """
+    con, _ = query.connect("parquet")
+    try:
+        (result,) = query.run(sql, con)
+    finally:
+        con.close()
+    if not result.rows:
+        return _fail("fit", f"no fits with preset {args.preset!r}; presets are paper, current, precision")
+    print(query.format_table(result))
+    return 0
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    from pipeline import build
+
+    return build.run(["figures"], quiet=args.quiet)
+
+
+def _check_output_path(path: Path) -> Path:
+    target = path.resolve()
+    for protected in (paths.RAW.resolve(), paths.CURATED.resolve()):
+        if target == protected or protected in target.parents:
+            raise ValueError(f"refusing to write {path}: {protected.name}/ holds the dataset itself")
+    if target == (paths.ROOT / "datapackage.json").resolve():
+        raise ValueError(f"refusing to overwrite {path}: it is the dataset's own descriptor")
+    return target
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from pipeline import query
+
+    sql = sys.stdin.read() if args.query == "-" else args.query
+    if args.format == "parquet" and not args.output:
+        return _fail("sql", "--format parquet writes a file: add --output FILE.parquet", 2)
+    try:
+        output = _check_output_path(Path(args.output)) if args.output else None
+        statements = query.parse(sql)  # refuse writes before connecting at all
+        if args.format != "table" and len(statements) != 1:
+            raise query.QueryError(f"--format {args.format} takes exactly one statement; got {len(statements)}")
+        con, source = query.connect(args.source)
+    except (query.QueryError, ValueError) as err:
+        return _fail("sql", str(err))
+    if source == "parquet" and args.source == "auto" and paths.DATABASE.exists():
+        _progress(args.quiet, "curated/memwall.duckdb is older than curated/*.parquet: querying the Parquet files")
+    try:
+        if args.format == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = query.run_arrow(sql, con)
+            fields = []
+            for f in table.schema:
+                unit = query.registry_unit(f.name)
+                fields.append(f.with_metadata({"unit": unit}) if unit else f)
+            pq.write_table(table.cast(pa.schema(fields)), output)
+            _progress(args.quiet, f"wrote {table.num_rows} rows to {args.output}")
+            return 0
+        results = query.run(sql, con)
+    except query.QueryError as err:
+        return _fail("sql", str(err))
+    finally:
+        con.close()
+    if args.format == "table":
+        text = "\n\n".join(query.format_table(r, args.max_rows, args.max_width) for r in results) + "\n"
+    elif args.format == "csv":
+        text = query.format_csv(results[0])
+    else:
+        text = query.format_json(results[0]) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+        _progress(args.quiet, f"wrote {sum(len(r.rows) for r in results)} rows to {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    from pipeline import database, package, query
+    from pipeline import fields as F
+
+    try:
+        con, _ = query.connect(args.source)
+    except query.QueryError as err:
+        return _fail("describe", str(err))
+    try:
+        names = list(F.TABLES) + list(database.VIEWS)
+        if not args.table:
+            rows = []
+            for name in names:
+                kind = "table" if name in F.TABLES else "view"
+                description = F.TABLES[name].description if kind == "table" else database.VIEWS[name][0]
+                count = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+                rows.append((name, kind, count, description))
+            print(query.format_table(query.Result(["name", "kind", "rows", "description"], rows, []), 0, 100))
+            return 0
+        if args.table not in names:
+            hint = query.closest(args.table, names)
+            did = f"; did you mean {' or '.join(hint)}?" if hint else f"; tables and views: {', '.join(names)}"
+            return _fail("describe", f"unknown table or view {args.table!r}{did}")
+        columns = con.execute(f"DESCRIBE {args.table}").fetchall()
+        hint = args.table if args.table in F.TABLES else ("models" if "model" in args.table else "accelerators")
+        rows = []
+        for column in columns:
+            _, unit, description = package.describe_column(column[0], hint)
+            rows.append((column[0], column[1].lower(), unit or "", description))
+        description = F.TABLES[args.table].description if args.table in F.TABLES else database.VIEWS[args.table][0]
+        print(f"{args.table}: {description}\n")
+        print(query.format_table(query.Result(["column", "type", "unit", "description"], rows, []), 0, 0))
+        return 0
+    finally:
+        con.close()
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from pipeline import coverage
+
+    return coverage.main()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pipeline import export
+
+    tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
+    started = time.perf_counter()
+    try:
+        written = export.export(Path(args.folder), args.format, tables, args.units_in_header, args.quiet)
+    except export.ExportError as err:
+        return _fail("export", str(err))
+    _progress(
+        args.quiet, f"exported {len(written) - 1} tables to {args.folder} in {time.perf_counter() - started:.2f} s"
+    )
+    return 0
+
+
+def cmd_measure(argv: list[str]) -> int:
+    try:
+        from pipeline.costmodel import measure
+    except ModuleNotFoundError as err:
+        if err.name in ("pipeline.costmodel", "pipeline.costmodel.measure"):
+            return _fail(
+                "measure",
+                "the cost model (pipeline.costmodel.measure) is not in this checkout yet; "
+                "update the repository once it has landed",
+                2,
+            )
+        raise
+    return measure.main(argv) or 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Arguments
+
+
+def parser() -> argparse.ArgumentParser:
+    from pipeline import build
+
+    top = argparse.ArgumentParser(
+        prog="memwall", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    top.add_argument("--version", action="version", version=f"memwall {paths.dataset_version()}")
+    commands = top.add_subparsers(dest="command", metavar="command", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    def quiet(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-q", "--quiet", action="store_true", help="print no progress lines, only results and errors")
+
+    p = command("build", "Run the pipeline's stages (all by default), one progress line per stage.")
+    p.add_argument(
+        "stages", nargs="*", metavar="stage", help=f"stages to run, in order (default: all: {', '.join(build.STAGES)})"
+    )
+    quiet(p)
+    p.set_defaults(run=cmd_build)
+
+    p = command("fit", "Refit every growth series (curated/fits.parquet) and print one preset's rates.")
+    p.add_argument("--preset", default="paper", help="which rates to print: paper (default), current or precision")
+    quiet(p)
+    p.set_defaults(run=cmd_fit)
+
+    p = command("figures", "Render every figure from curated/ into figures/<version>/.")
+    quiet(p)
+    p.set_defaults(run=cmd_figures)
+
+    p = command("sql", "Run read-only SQL on the dataset and print the result.")
+    p.add_argument("query", help='the SQL, or "-" to read it from standard input')
+    p.add_argument(
+        "--format",
+        choices=("table", "csv", "json", "parquet"),
+        default="table",
+        help="table (aligned, default), csv, json, or parquet (needs --output)",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument(
+        "--source",
+        choices=("auto", "database", "parquet"),
+        default="auto",
+        help="curated/memwall.duckdb, or views over curated/*.parquet; auto (default) uses the "
+        "database when it is at least as new as the Parquet files",
+    )
+    from pipeline.query import TABLE_MAX_ROWS, TABLE_MAX_WIDTH
+
+    p.add_argument(
+        "--max-rows",
+        type=int,
+        default=TABLE_MAX_ROWS,
+        metavar="N",
+        help=f"table format: print at most N rows (default {TABLE_MAX_ROWS}; 0 = all)",
+    )
+    p.add_argument(
+        "--max-width",
+        type=int,
+        default=TABLE_MAX_WIDTH,
+        metavar="N",
+        help=f"table format: cut cells longer than N characters (default {TABLE_MAX_WIDTH}; 0 = never)",
+    )
+    quiet(p)
+    p.set_defaults(run=cmd_sql)
+
+    p = command("describe", "List the tables and views, or one table's columns with type, unit and description.")
+    p.add_argument("table", nargs="?", help="a table or view name")
+    p.add_argument("--source", choices=("auto", "database", "parquet"), default="auto", help=argparse.SUPPRESS)
+    p.set_defaults(run=cmd_describe)
+
+    p = command("coverage", "Print row counts and completeness against the dataset's targets.")
+    p.set_defaults(run=cmd_coverage)
+
+    p = command("export", "Write the curated tables to a folder as CSV, Parquet or JSON, with a datapackage.json.")
+    p.add_argument("folder", help="folder to write into (created if missing; never raw/ or curated/)")
+    p.add_argument("--format", choices=("csv", "parquet", "json"), default="csv", help="file format (default csv)")
+    p.add_argument("--tables", help="comma-separated table names (default: all)")
+    p.add_argument("--units-in-header", action="store_true", help='CSV header cells like "memory_bytes [B]"')
+    quiet(p)
+    p.set_defaults(run=cmd_export)
+
+    command("measure", "Run the analytic cost model (FLOPs, bytes moved, arithmetic intensity, latency).")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "measure":
+        if argv[1:2] in (["-h"], ["--help"]):
+            try:
+                import pipeline.costmodel.measure  # noqa: F401
+            except ModuleNotFoundError:
+                parser().parse_args(argv)  # prints this command's help, exits 0
+        return cmd_measure(argv[1:])
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""A corpus of bad inputs: each stops the build with a message naming file, line, column, the value found and what
+was expected, and leaves every file in curated/ and figures/ byte-identical."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import pytest
+from conftest import read_rows, table_header, write_rows
+
+from pipeline import build
+
+NVIDIA = "accelerators/nvidia.csv"
+MODELS = "models/2018-2024.csv"
+LINKS = "interconnects.csv"
+TABLE_OF = {NVIDIA: "accelerators", MODELS: "models", LINKS: "interconnects"}
+
+
+def set_cell(file: str, row: int, column: str, value: str):
+    def mutate(root):
+        path = root / "raw" / file
+        rows = read_rows(path)
+        rows[row][column] = value
+        write_rows(path, rows, table_header(TABLE_OF[file]))
+
+    mutate.where = (file, row + 2, column, value)
+    return mutate
+
+
+def rewrite(file: str, transform, line: int | None = None):
+    def mutate(root):
+        path = root / "raw" / file
+        path.write_bytes(transform(path.read_bytes()))
+
+    mutate.where = (file, line, None, None)
+    return mutate
+
+
+def rename_header(file: str, old: str, new: str):
+    return rewrite(file, lambda b: b.replace(old.encode(), new.encode(), 1), line=1)
+
+
+# (case, mutation, fragments the message must contain besides the place)
+CASES = [
+    ("unknown unit", set_cell(NVIDIA, 0, "tdp", "700 Watt"), ["expected a power"]),
+    ("misspelled unit", set_cell(NVIDIA, 0, "peak_bf16", "989.4 TFlop/s"), ["did you mean 'TFLOP/s'"]),
+    ("unit in a numbers-only column", set_cell(NVIDIA, 2, "dies_per_device", "2 dies"), ["numbers-only column"]),
+    ("non-number", set_cell(NVIDIA, 0, "memory_bandwidth", "fast TB/s"), ["not a quantity"]),
+    ("negative", set_cell(NVIDIA, 0, "memory_bandwidth", "-3.35 TB/s"), ["expected between"]),
+    ("zero where impossible", set_cell(NVIDIA, 1, "tdp", "0 W"), ["zero; expected a positive value"]),
+    ("NaN", set_cell(NVIDIA, 0, "peak_fp32", "nan TFLOP/s"), ["not a finite number"]),
+    ("infinity", set_cell(NVIDIA, 0, "peak_fp32", "inf TFLOP/s"), ["not a finite number"]),
+    ("absurd magnitude", set_cell(NVIDIA, 0, "peak_fp16", "1e30 FLOP/s"), ["out of the plausible range"]),
+    ("malformed date", set_cell(NVIDIA, 0, "release_date", "2022-13-01"), ["expected YYYY, YYYY-MM or YYYY-MM-DD"]),
+    ("date in another format", set_cell(NVIDIA, 0, "release_date", "22/03/2022"), ["not a date"]),
+    ("future date", set_cell(MODELS, 0, "release_date", "2099-01-01"), ["a date in the future"]),
+    ("date before 1940", set_cell(NVIDIA, 0, "release_date", "1939-12-31"), ["a date before 1940"]),
+    ("duplicate id", set_cell(NVIDIA, 1, "accelerator_id", "nvidia-h100-sxm5-80gb"), ["duplicate id"]),
+    ("same product under two ids", set_cell(NVIDIA, 1, "name", "H100 SXM5 80GB"), ["the same vendor and product"]),
+    ("missing source", set_cell(MODELS, 1, "source_url", ""), ["a required value is empty"]),
+    ("malformed URL", set_cell(MODELS, 1, "source_url", "arxiv.org/abs/1810.04805"), ["expected an https://"]),
+    ("sparse figure marked with a star", set_cell(NVIDIA, 0, "peak_bf16", "1979 TFLOP/s*"), ["dense rate"]),
+    ("sparse headline in a dense column", set_cell(NVIDIA, 0, "peak_bf16", "1979 TFLOP/s"), ["2:4-sparse headline"]),
+    ("missing required column", rewrite(NVIDIA, lambda b: _drop_column(b, "vendor"), line=1), ["missing column"]),
+    ("unknown extra column", rewrite(NVIDIA, lambda b: _add_column(b, "price"), line=1), ["unknown column"]),
+    (
+        "misspelled header",
+        rename_header(NVIDIA, "memory_bandwidth", "memory_bandwith"),
+        ["did you mean 'memory_bandwidth'"],
+    ),
+    ("empty file", rewrite(LINKS, lambda b: b"", line=None), ["the file is empty"]),
+    ("header-only file", rewrite(LINKS, lambda b: b.split(b"\n", 1)[0] + b"\n", line=1), ["no records"]),
+    ("byte-order mark", rewrite(LINKS, lambda b: b"\xef\xbb\xbf" + b, line=1), ["byte-order mark"]),
+    ("non-UTF-8 bytes", rewrite(MODELS, lambda b: b.replace(b"Mistral AI", b"Mistral \xe9AI"), line=4), ["not UTF-8"]),
+    ("CRLF line endings", rewrite(LINKS, lambda b: b.replace(b"\n", b"\r\n"), line=1), ["carriage return"]),
+    ("quoted comma in a number", set_cell(NVIDIA, 0, "tdp", "1,000 W"), ["comma"]),
+    ("quoted newline in a cell", set_cell(MODELS, 1, "notes", "two\nlines"), ["a line break inside a cell"]),
+    ("stray whitespace", set_cell(NVIDIA, 0, "tdp", " 700 W"), ["stray whitespace"]),
+    ("boolean written as yes", set_cell(MODELS, 0, "is_recommender", "yes"), ["expected true or false"]),
+    ("mixed units in one column", set_cell(NVIDIA, 0, "memory_capacity", "80 GB/s"), ["unit of a bandwidth"]),
+    ("memory size with no unit", set_cell(NVIDIA, 1, "memory_capacity", "40"), ["a number without a unit"]),
+    ("unknown enum value", set_cell(NVIDIA, 0, "segment", "server"), ["expected one of datacenter"]),
+    ("unknown reference", set_cell(MODELS, 0, "trained_on", "nvidia-h100"), ["unknown accelerator_id"]),
+    (
+        "active above total parameters",
+        set_cell(MODELS, 2, "active_parameters", "50 billion"),
+        ["expected active <= total"],
+    ),
+    (
+        "bandwidth without a direction",
+        set_cell(NVIDIA, 0, "interconnect_bandwidth_direction", ""),
+        ["expected bidirectional or per_direction"],
+    ),
+    ("compute without its method", set_cell(MODELS, 0, "training_compute_method", ""), ["expected reported, 6ND"]),
+    ("id that is not a slug", set_cell(MODELS, 0, "model_id", "GPT 3"), ["expected a lowercase slug"]),
+]
+
+
+def _drop_column(data: bytes, column: str) -> bytes:
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(data.decode())))
+    index = rows[0].index(column)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([r[:index] + r[index + 1 :] for r in rows])
+    return out.getvalue().encode()
+
+
+def _add_column(data: bytes, column: str) -> bytes:
+    lines = data.decode().split("\n")
+    return "\n".join([lines[0] + f",{column}"] + [line + ",1" if line else line for line in lines[1:]]).encode()
+
+
+def snapshot(root) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for folder in ("curated", "figures")
+        for p in sorted((root / folder).rglob("*"))
+        if p.is_file() and p.name != ".build.lock"
+    }
+
+
+@pytest.fixture
+def built(project):
+    assert build.run(["ingest"], quiet=True) == 0
+    (project / "figures" / "2026.11.0").mkdir(parents=True)
+    (project / "figures" / "2026.11.0" / "fig.svg").write_text("<svg/>")
+    return project
+
+
+def test_the_corpus_is_at_least_thirty_cases():
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize(("case", "mutate", "fragments"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_stops_the_build_and_changes_nothing(built, capsys, case, mutate, fragments):
+    before = snapshot(built)
+    mutate(built)
+    assert build.run(["ingest"], quiet=True) == 1, f"{case}: the build accepted a bad input"
+    message = capsys.readouterr().err
+    file, line, column, value = mutate.where
+    place = f"raw/{file}" + (f":{line}:" if line else "")
+    assert place in message, f"{case}: message does not name {place}:\n{message}"
+    if column:
+        assert f"column '{column}'" in message, message
+    if value is not None and case not in ("duplicate id", "same product under two ids"):
+        assert f"found {value!r}" in message, message
+    for fragment in fragments:
+        assert fragment in message, f"{case}: {fragment!r} not in:\n{message}"
+    assert "expected" in message
+    assert snapshot(built) == before, f"{case}: an output changed"
+
+
+def test_the_command_line_build_exits_nonzero(built):
+    set_cell(NVIDIA, 0, "tdp", "700 Watt")(built)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.build", "ingest"],
+        capture_output=True,
+        text=True,
+        env={"MEMWALL_ROOT": str(built), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 1
+    assert "raw/accelerators/nvidia.csv:2: column 'tdp': found '700 Watt'" in result.stderr

@@ -1,0 +1,71 @@
+"""The interactive HTML figures in a real browser: headless Chromium (Debian's package, installed by .ci/run) loads
+each page with networking disabled; the chart must render its marks and the console must stay silent."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from pipeline import paths
+from pipeline.figures import render
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+VERSION_DIR = paths.FIGURES / paths.dataset_version()
+
+pytestmark = pytest.mark.browser
+if CHROMIUM is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must run the browser tests: install Debian's chromium (see .ci/run)")
+    pytestmark = [pytest.mark.browser, pytest.mark.skip(reason="chromium not installed (.ci/run installs it)")]
+
+
+def load(page, profile):
+    """Headless Chromium with no network (every host unresolvable, a dead proxy): the DOM after scripts ran."""
+    result = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--proxy-server=127.0.0.1:9",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=8000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result.stdout, [line for line in result.stderr.splitlines() if "CONSOLE" in line]
+
+
+@pytest.mark.parametrize("name", render.FIGURES)
+def test_page_renders_offline_with_its_marks_and_no_console_output(name, tmp_path):
+    page = VERSION_DIR / f"{name}.html"
+    html = page.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=\"https?://", html), "the page loads a script from the network"
+    dom, console = load(page, tmp_path / "profile")
+    assert console == [], f"console output: {console}"
+    assert 'class="marks"' in dom, "vega-embed did not render an SVG chart"
+    spec = json.loads((VERSION_DIR / f"{name}.vl.json").read_text(encoding="utf-8"))
+    drawn = len(re.findall(r'aria-roledescription="(?:point|bar|rect|line mark|area mark|rule mark)"', dom))
+    rows = sum(len(rows) for rows in spec.get("datasets", {}).values())
+    assert drawn >= 3, f"only {drawn} data marks drawn ({rows} data rows in the spec)"
+    point_rows = sum(len(r) for r in spec.get("datasets", {}).values() if r and "value_text" in r[0])
+    points = len(re.findall(r'aria-roledescription="point"', dom))
+    assert points >= point_rows, f"{points} points drawn for {point_rows} data points"
+    assert "mark-text" in dom, "no text marks (labels, axes) drawn"
