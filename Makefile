@@ -18,7 +18,7 @@ FIGURE_CODE := $(wildcard pipeline/figures/*.py) $(wildcard pipeline/fonts/*.ttf
                $(wildcard pipeline/costmodel/*.py) pipeline/costmodel/configs.toml
 MANIFEST := figures/$(VERSION)/manifest.json
 
-.PHONY: help setup data package figures test lint format clean check-reproducible coverage
+.PHONY: help setup data package figures test lint format clean check-reproducible coverage bench
 .DEFAULT_GOAL := help
 
 help: ## List the targets
@@ -83,3 +83,6 @@ check-reproducible: $(SETUP) ## Rebuild everything from raw/ and fail if a commi
 
 coverage: data ## Print row counts and completeness against the dataset's targets
 	$(BIN)/python -m pipeline.coverage
+
+bench: $(SETUP) ## Benchmark the build and its scaling (~15 min; writes nothing in the checkout but BENCHMARKS.md)
+	$(BIN)/python -m bench.run --write BENCHMARKS.md

@@ -109,10 +109,14 @@ def _trace(event: str) -> None:
             handle.write(f"{os.getpid()} {event} {time.time():.6f}\n")
 
 
-def run(stage_names: list[str], quiet: bool = False) -> int:
-    from pipeline.fits import FitError
-    from pipeline.ingest import ValidationFailed
+def _raised(err: Exception, module: str, name: str) -> bool:
+    """Whether err is a module.name, without importing the module (pipeline.fits and pipeline.ingest bring pandas,
+    pyarrow and duckdb, a second of imports that a stage like figures does not need): if it was never imported, err
+    cannot be one."""
+    return module in sys.modules and isinstance(err, getattr(sys.modules[module], name))
 
+
+def run(stage_names: list[str], quiet: bool = False) -> int:
     with build_lock(paths.LOCK):
         _trace("locked")
         remove_leftovers()
@@ -121,16 +125,15 @@ def run(stage_names: list[str], quiet: bool = False) -> int:
                 started = time.perf_counter()
                 try:
                     STAGES[name]()
-                except ValidationFailed as err:
-                    print(f"memwall: {name}: {err}", file=sys.stderr)
-                    print("memwall: nothing was written; previous outputs are unchanged.", file=sys.stderr)
-                    return 1
-                except FitError as err:
-                    print(f"memwall: {name}: {err}", file=sys.stderr)
-                    return 1
-                except Exception as err:  # any other failure: report it, outputs of this stage stay as they were
-                    print(f"memwall: {name} failed: {type(err).__name__}: {err}", file=sys.stderr)
-                    print(f"memwall: the outputs of '{name}' are unchanged.", file=sys.stderr)
+                except Exception as err:
+                    if _raised(err, "pipeline.ingest", "ValidationFailed"):
+                        print(f"memwall: {name}: {err}", file=sys.stderr)
+                        print("memwall: nothing was written; previous outputs are unchanged.", file=sys.stderr)
+                    elif _raised(err, "pipeline.fits", "FitError"):
+                        print(f"memwall: {name}: {err}", file=sys.stderr)
+                    else:  # any other failure: report it, outputs of this stage stay as they were
+                        print(f"memwall: {name} failed: {type(err).__name__}: {err}", file=sys.stderr)
+                        print(f"memwall: the outputs of '{name}' are unchanged.", file=sys.stderr)
                     return 1
                 if not quiet:
                     print(f"memwall: {name:<9} {time.perf_counter() - started:6.2f} s", file=sys.stderr)

@@ -143,7 +143,10 @@ def ols_sql(points: str) -> str:
 
 
 def growth_per_2y(slope: float) -> float:
-    return 10.0 ** (2.0 * slope)
+    try:
+        return 10.0 ** (2.0 * slope)
+    except OverflowError:  # a degenerate segment of a break search (a few points a few days apart) in a large series
+        return math.inf
 
 
 def describe_slope(slope: float, stderr: float, n: int) -> dict[str, float]:

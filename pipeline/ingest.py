@@ -91,6 +91,7 @@ def read_raw_file(path: Path, table: F.Table, label: str) -> tuple[pd.DataFrame 
         return whole("a carriage return (CRLF or CR line ending); expected LF line endings", line)
 
     header_line = text.split("\n", 1)[0]
+    del text  # pandas parses the bytes; the text is decoded again only to locate a line break in a cell
     header = list(next(_csv_rows(header_line)))
     expected = table.raw_columns
     for name in header:
@@ -111,7 +112,7 @@ def read_raw_file(path: Path, table: F.Table, label: str) -> tuple[pd.DataFrame 
         return None, problems
 
     frame = pd.read_csv(
-        io.StringIO(text),
+        io.BytesIO(data),  # the UTF-8 bytes checked above (a StringIO would hold 4 bytes per character)
         dtype=str,
         keep_default_na=False,
         na_filter=False,
@@ -124,7 +125,7 @@ def read_raw_file(path: Path, table: F.Table, label: str) -> tuple[pd.DataFrame 
     newline_cells = frame.apply(lambda col: col.str.contains("\n", regex=False)).to_numpy()
     if newline_cells.any():
         row, col = np.argwhere(newline_cells)[0]
-        line = _line_of_record(text, int(row))
+        line = _line_of_record(data.decode("utf-8"), int(row))
         value = frame.iat[row, col]
         return None, [
             Problem(
@@ -283,9 +284,9 @@ def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd
             bad = bad & present
             problems += _problem_rows(raw, bad, f.raw, "not a date; expected YYYY, YYYY-MM or YYYY-MM-DD")
             good = present & ~bad
-            starts = pd.to_datetime(start.where(good))
-            future = good & (starts.dt.date > today).fillna(False).to_numpy()
-            ancient = good & (starts.dt.date < EARLIEST_DATE).fillna(False).to_numpy()
+            starts = pd.to_datetime(start.where(good))  # midnight of each day: compared as timestamps, not dates
+            future = good & (starts > pd.Timestamp(today)).fillna(False).to_numpy()
+            ancient = good & (starts < pd.Timestamp(EARLIEST_DATE)).fillna(False).to_numpy()
             problems += _problem_rows(raw, future, f.raw, f"a date in the future; expected a date up to {today}")
             problems += _problem_rows(raw, ancient, f.raw, f"a date before {EARLIEST_DATE}; expected a later date")
             out[f.name] = start.where(good)

@@ -16,7 +16,7 @@ CLAIMS = [
     # (series, claim as the paper states it, same-precision series or None)
     (
         "peak_flops",
-        "Peak hardware FLOP/s grew 3.0x / 2 yrs (60,000x in 20 years), 1998-2020",
+        "Peak hardware FLOP/s grew 3.0x / 2 yrs (60,000x in 20 years)",
         "precision/peak_fp32_vector",
     ),
     ("dram_bandwidth", "DRAM bandwidth grew 1.6x / 2 yrs (100x in 20 years)", None),

@@ -14,15 +14,21 @@ leave a mark in its place (`one ... --bundle-mark`), which it then replaces.
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import hashlib
 import importlib
+import importlib.util
 import json
+import multiprocessing
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+import traceback
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
 from pathlib import Path
 
 from pipeline import paths
@@ -44,6 +50,7 @@ FIGURES: dict[str, tuple[str, dict]] = {
 FORMATS = ("svg", "png", "pdf", "vl.json", "html")
 BYTE_REPRODUCIBLE = ("svg", "png", "vl.json", "html")
 PNG_PPI = 300
+BUNDLE_MARK = "/* memwall: vega-embed bundle {} */"  # {}: the arguments of vl_convert.javascript_bundle, as JSON
 
 
 def build_chart(name: str, curated_dir: Path, version: str):
@@ -58,7 +65,8 @@ def build_chart(name: str, curated_dir: Path, version: str):
     return module.build(con, fits, version, **kwargs)
 
 
-def render_one(name: str, curated_dir: Path, out_dir: Path, version: str) -> None:
+def render_one(name: str, curated_dir: Path, out_dir: Path, version: str, bundle_mark: bool = False) -> None:
+    """Every format of one figure into out_dir; with bundle_mark, the HTML page holds a mark for the bundle."""
     import vl_convert
 
     vl_convert.register_font_directory(str(paths.FONTS))
@@ -69,9 +77,13 @@ def render_one(name: str, curated_dir: Path, out_dir: Path, version: str) -> Non
     (out_dir / f"{name}.svg").write_text(vl_convert.vegalite_to_svg(spec), encoding="utf-8")
     (out_dir / f"{name}.png").write_bytes(vl_convert.vegalite_to_png(spec, ppi=PNG_PPI))
     (out_dir / f"{name}.pdf").write_bytes(vl_convert.vegalite_to_pdf(spec))
-    chart.save(
-        str(out_dir / f"{name}.html"), format="html", inline=True, embed_options={"renderer": "svg", "actions": False}
-    )
+    with _bundle_left_out() if bundle_mark else contextlib.nullcontext():
+        chart.save(
+            str(out_dir / f"{name}.html"),
+            format="html",
+            inline=True,
+            embed_options={"renderer": "svg", "actions": False},
+        )
     data_hash = hashlib.sha256(json.dumps(spec.get("datasets", {}), sort_keys=True).encode()).hexdigest()
     usermeta = spec.get("usermeta", {}).get("memwall", {})
     (out_dir / f"{name}.meta.json").write_text(
@@ -80,19 +92,62 @@ def render_one(name: str, curated_dir: Path, out_dir: Path, version: str) -> Non
     )
 
 
+@contextlib.contextmanager
+def _bundle_left_out() -> Iterator[None]:
+    """Within: vl_convert.javascript_bundle returns BUNDLE_MARK naming its arguments, not the bundle itself."""
+    import vl_convert
+
+    original = vl_convert.javascript_bundle
+    vl_convert.javascript_bundle = lambda **kwargs: BUNDLE_MARK.format(json.dumps(kwargs, sort_keys=True))
+    try:
+        yield
+    finally:
+        vl_convert.javascript_bundle = original
+
+
+def write_bundle(target: Path) -> None:
+    """The vega-embed bundle that altair inlines in an HTML page, with the arguments it asks for, as JSON."""
+    import vl_convert
+    from altair.utils._importers import vl_version_for_vl_convert
+
+    kwargs = {"vl_version": vl_version_for_vl_convert()}
+    target.write_text(json.dumps({"kwargs": kwargs, "bundle": vl_convert.javascript_bundle(**kwargs)}), "utf-8")
+
+
+def fill_bundle(pages: list[Path], bundle_file: Path) -> None:
+    """Put the bundle in place of its mark in each HTML page: the bytes a whole chart.save would have written."""
+    built = json.loads(bundle_file.read_text(encoding="utf-8"))
+    mark = BUNDLE_MARK.format(json.dumps(built["kwargs"], sort_keys=True))
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        if mark not in text:
+            raise RuntimeError(f"{page.name}: no mark for the bundle built with {built['kwargs']}")
+        page.write_text(text.replace(mark, built["bundle"], 1), encoding="utf-8")
+
+
+# What makes the figures: the same files the Makefile lists as the manifest's prerequisites (directly or through
+# curated/), so that `make figures` doing nothing and an unchanged inputs hash mean the same thing.
+FIGURE_INPUTS = (
+    "raw/**/*.csv",
+    "VERSION",
+    "requirements.lock",
+    "pipeline/ingest.py",
+    "pipeline/units.py",
+    "pipeline/fields.py",
+    "pipeline/outputs.py",
+    "pipeline/fits.py",
+    "pipeline/series.toml",
+    "pipeline/figures/*.py",
+    "pipeline/costmodel/*.py",
+    "pipeline/costmodel/configs.toml",
+    "pipeline/fonts/*.ttf",
+)
+
+
 def inputs_hash() -> str:
-    """Hash of everything that makes the figures: the code, the series file, fonts, raw data, version, pins."""
+    """Hash of everything that makes the figures (FIGURE_INPUTS): code, series, fonts, raw data, version, pins."""
     digest = hashlib.sha256()
-    files = sorted(
-        [
-            *paths.ROOT.joinpath("pipeline").rglob("*.py"),
-            *paths.ROOT.joinpath("pipeline").rglob("*.toml"),
-            *paths.FONTS.glob("*.ttf"),
-            *paths.RAW.rglob("*.csv"),
-            paths.ROOT / "VERSION",
-            paths.ROOT / "requirements.lock",
-        ]
-    )
+    files = sorted({path for pattern in FIGURE_INPUTS for path in paths.ROOT.glob(pattern) if path.is_file()})
     for path in files:
         digest.update(path.relative_to(paths.ROOT).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
@@ -103,6 +158,27 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+PRELOAD = ["pandas", "pyarrow", "duckdb", "altair", "vl_convert", "pipeline.fits"]  # imported once, not per figure
+
+
+def _figure_processes() -> ProcessPoolExecutor:
+    """A fresh process for each job (vl-convert's clip-id counter starts at zero in each), forked from a server
+    process that imports PRELOAD once (instead of a second or more in every figure's process). The server, and so
+    every figure process, runs with PYTHONHASHSEED=0."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    saved = os.environ.get("PYTHONHASHSEED")
+    os.environ["PYTHONHASHSEED"] = "0"
+    try:
+        forkserver.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONHASHSEED"]
+        else:
+            os.environ["PYTHONHASHSEED"] = saved
+    return ProcessPoolExecutor(max_workers=max(1, os.cpu_count() or 1), mp_context=context, max_tasks_per_child=1)
+
+
 def render_all(curated_dir: Path, figures_dir: Path, version: str, names: list[str] | None = None) -> None:
     """Render figures in parallel (one fresh process each) into a staging folder, then move them into place."""
     names = names or list(FIGURES)
@@ -110,32 +186,19 @@ def render_all(curated_dir: Path, figures_dir: Path, version: str, names: list[s
     figures_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=figures_dir))
     try:
-        env = {**os.environ, "PYTHONHASHSEED": "0"}
-
-        def run(name: str) -> subprocess.CompletedProcess:
-            return subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pipeline.figures.render",
-                    "one",
-                    name,
-                    str(curated_dir),
-                    str(staging),
-                    version,
-                ],
-                capture_output=True,
-                text=True,
-                env=env,
-                check=False,
-            )
-
-        with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
-            results = list(pool.map(run, names))
-        failed = [(n, r) for n, r in zip(names, results, strict=True) if r.returncode != 0]
+        bundle_file = staging / ".bundle.json"
+        jobs = {
+            "vega-embed bundle": (write_bundle, bundle_file),
+            **{name: (render_one, name, curated_dir, staging, version, True) for name in names},
+        }
+        with _figure_processes() as pool:
+            futures = {name: pool.submit(*job) for name, job in jobs.items()}
+        failed = [(name, future.exception()) for name, future in futures.items() if future.exception()]
         if failed:
-            details = "\n".join(f"--- {n}:\n{r.stderr.strip()}" for n, r in failed)
+            details = "\n".join(f"--- {n}:\n{''.join(traceback.format_exception(e)).strip()}" for n, e in failed)
             raise RuntimeError(f"rendering failed for {', '.join(n for n, _ in failed)}:\n{details}")
+        fill_bundle([staging / f"{name}.html" for name in names], bundle_file)
+        bundle_file.unlink()
         manifest = _manifest(names, staging, version)
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         target.mkdir(parents=True, exist_ok=True)
@@ -186,12 +249,11 @@ def gallery_markdown(version: str) -> str:
         "",
         "Cite: memwall contributors (2026). *memwall: a cited dataset of AI hardware and model scaling*, dataset "
         f'version {version}. Data CC BY 4.0. Reproduces and extends A. Gholami et al., "AI and Memory Wall", '
-        "IEEE Micro 44(3), 2024.",
+        "IEEE Micro, 2024 (arXiv:2403.14123).",
         "",
     ]
     for name, (module_name, kwargs) in FIGURES.items():
-        module = importlib.import_module(module_name)
-        caption = " ".join((module.__doc__ or name).split())
+        caption = " ".join((_docstring(module_name) or name).split())
         preset = kwargs.get("preset")
         if preset:
             caption += f" Selection preset: `{preset}`."
@@ -218,6 +280,12 @@ def gallery_markdown(version: str) -> str:
     return "\n".join(lines)
 
 
+def _docstring(module_name: str) -> str | None:
+    """A module's docstring, read from its source without importing it (and altair, pandas ... with it)."""
+    source = Path(importlib.util.find_spec(module_name).origin).read_text(encoding="utf-8")
+    return ast.get_docstring(ast.parse(source), clean=False)
+
+
 def _point_latest(figures_dir: Path, version: str) -> None:
     """figures/latest -> <version>, replaced atomically."""
     link = figures_dir / "latest"
@@ -229,9 +297,12 @@ def _point_latest(figures_dir: Path, version: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) == 5 and argv[0] == "one":
-        _, name, curated, out, version = argv
-        render_one(name, Path(curated), Path(out), version)
+    if len(argv) in (5, 6) and argv[0] == "one" and argv[5:] in ([], ["--bundle-mark"]):
+        _, name, curated, out, version = argv[:5]
+        render_one(name, Path(curated), Path(out), version, bundle_mark=len(argv) == 6)
+        return 0
+    if len(argv) == 2 and argv[0] == "bundle":
+        write_bundle(Path(argv[1]))
         return 0
     print(__doc__, file=sys.stderr)
     return 2
