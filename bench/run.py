@@ -34,10 +34,13 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # imported where used: this process stays small (a child's peak memory counts its parent's)
+    import numpy as np
+    import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -244,6 +247,9 @@ def _named_ids() -> dict[str, dict[str, tuple[int, int]]]:
 
 def _dates(years: np.ndarray, rng: np.random.Generator) -> pd.Series:
     """Fractional years -> 'YYYY-MM-DD' strings, a tenth as 'YYYY-MM' and a twentieth as 'YYYY'."""
+    import numpy as np
+    import pandas as pd
+
     whole = np.floor(years).astype("int64")
     days = ((years - whole) * 365).astype("int64")
     stamps = (whole - 1970).astype("datetime64[Y]").astype("datetime64[D]") + days
@@ -255,20 +261,29 @@ def _dates(years: np.ndarray, rng: np.random.Generator) -> pd.Series:
 
 def _quantity(log10_values: np.ndarray, unit: str, factor: float, present: np.ndarray | None = None) -> pd.Series:
     """Values (given as log10 of base units) written as the sources print them: '123.4 TFLOP/s'."""
+    import pandas as pd
+
     numbers = pd.Series(10.0**log10_values / factor).map("{:.4g}".format)
     text = numbers + f" {unit}"
     return text if present is None else text.where(present, "")
 
 
 def _trend(years: np.ndarray, start: float, per_year: float, noise: np.ndarray, low: float, high: float) -> np.ndarray:
+    import numpy as np
+
     return np.clip(start + per_year * years + noise, low, high)
 
 
 def _named_years(named: dict[str, tuple[int, int]]) -> np.ndarray:
+    import numpy as np
+
     return np.array([low + 0.5 + (k % (high - low + 1)) for k, (low, high) in enumerate(named.values())])
 
 
 def synthetic_accelerators(n: int, rng: np.random.Generator, named: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     ids = [*named, *(f"synthetic-accelerator-{i}" for i in range(n - len(named)))]
     years = np.concatenate([_named_years(named), rng.uniform(1996, 2026, n - len(named))])
     noise = np.where(np.arange(n) < len(named), 0.0, rng.normal(0, 0.3, n))  # named rows: on the trend, no noise
@@ -313,6 +328,9 @@ def synthetic_accelerators(n: int, rng: np.random.Generator, named: dict[str, tu
 def synthetic_models(
     n: int, rng: np.random.Generator, named: dict[str, tuple[int, int]], accelerator_ids: pd.Series
 ) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     ids = [*named, *(f"synthetic-model-{i}" for i in range(n - len(named)))]
     is_named = np.arange(n) < len(named)
     years = np.concatenate([_named_years(named), rng.uniform(2012, 2026, n - len(named))])
@@ -350,6 +368,8 @@ def synthetic_models(
 
 def write_synthetic_raw(root: Path, models: int, accelerators: int, seed: int = 8) -> None:
     """A raw/ tree under root: synthetic accelerators and models, the real memory and interconnect tables."""
+    import numpy as np
+
     from pipeline import fields as F
 
     rng = np.random.default_rng(seed)
@@ -411,7 +431,9 @@ def measure_sweep(sizes: list[tuple[int, int]], runs: int, scratch: Path) -> lis
     points = []
     for models, accelerators in sizes:
         root = Path(tempfile.mkdtemp(prefix="memwall-sweep-", dir=scratch))
-        write_synthetic_raw(root, models, accelerators)
+        made = run_process([PYTHON, "-m", "bench.run", "--generate", str(root), str(models), str(accelerators)])
+        if made.returncode != 0:
+            raise RuntimeError(f"generating synthetic data failed: {made.stderr.strip()[-500:]}")
         point = SweepPoint(models, accelerators, {phase: Samples() for phase in SWEEP_PHASES})
         for _ in range(runs):
             for phase in SWEEP_PHASES:
@@ -433,12 +455,12 @@ def measure_sweep(sizes: list[tuple[int, int]], runs: int, scratch: Path) -> lis
 
 
 def growth_exponent(rows: list[int], seconds: list[float]) -> float:
-    """Slope of log(time) against log(rows): 1 is linear."""
-    ok = [(r, s) for r, s in zip(rows, seconds, strict=True) if s > 0 and math.isfinite(s)]
-    if len(ok) < 2:
+    """Slope of log(time) against log(rows) (least squares): 1 is linear."""
+    points = [(math.log(r), math.log(s)) for r, s in zip(rows, seconds, strict=True) if s > 0 and math.isfinite(s)]
+    if len(points) < 2:
         return math.nan
-    x, y = np.log([r for r, _ in ok]), np.log([s for _, s in ok])
-    return float(np.polyfit(x, y, 1)[0])
+    mx, my = statistics.fmean(x for x, _ in points), statistics.fmean(y for _, y in points)
+    return sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)
 
 
 # ---------------------------------------------------------------------------------------------------- report
@@ -454,18 +476,14 @@ def machine() -> dict[str, str]:
         ram = f"{kib / 2**20:.1f} GiB"
     except (OSError, AttributeError):
         ram = "unknown"
-    import duckdb
-    import pyarrow
-    import vl_convert
-
     return {
         "CPU": cpu,
         "cores": str(os.cpu_count()),
         "RAM": ram,
         "OS": f"{platform.system()} {platform.release()}",
         "Python": platform.python_version(),
-        "pandas / pyarrow / duckdb / vl-convert": (
-            f"{pd.__version__} / {pyarrow.__version__} / {duckdb.__version__} / {vl_convert.__version__}"
+        "pandas / pyarrow / duckdb / vl-convert": " / ".join(
+            version(name) for name in ("pandas", "pyarrow", "duckdb", "vl-convert-python")
         ),
         "load average at start": " ".join(f"{v:.2f}" for v in os.getloadavg()),
     }
@@ -631,9 +649,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--write", type=Path, help="rewrite the generated block of this Markdown file")
     parser.add_argument("--worker", choices=SWEEP_PHASES, help=argparse.SUPPRESS)
+    parser.add_argument("--generate", nargs=3, metavar=("ROOT", "MODELS", "ACCELERATORS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         worker(args.worker)
+        return 0
+    if args.generate:
+        write_synthetic_raw(Path(args.generate[0]), int(args.generate[1]), int(args.generate[2]))
         return 0
 
     adopt_orphans()
