@@ -68,8 +68,8 @@ GROWTH_EXPONENT = 1.1
 @dataclass
 class Run:
     seconds: float  # wall clock
-    cpu_seconds: float  # user + system time of the process and the children it waited for
-    max_rss_bytes: int  # the largest resident set among them (not their sum)
+    cpu_seconds: float  # user + system time of the process and all its descendants
+    max_rss_bytes: int  # the largest resident set among them (not their sum at any moment)
     returncode: int = 0
     stdout: str = ""
     stderr: str = ""
