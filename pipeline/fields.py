@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # How a raw cell is read. "quantity:<dimension>" uses pipeline.units.DIMENSIONS.
-PARSERS = {"id", "text", "enum", "date", "bool", "url", "integer", "ref"}
+PARSERS = {"id", "text", "enum", "date", "bool", "url", "integer", "ref", "fieldlist"}
 
 # Physical bounds in base units: a value outside them is a typo or a unit slip, not a record.
 FLOP_RATE_BOUNDS = (1e6, 1e17)  # a MFLOP/s to 100 PFLOP/s per device
@@ -60,6 +60,11 @@ class Table:
 SOURCE_KINDS = ("datasheet", "whitepaper", "paper", "press", "database", "estimate")
 DIRECTIONS = ("bidirectional", "per_direction")
 PRECISIONS = ("day", "month", "year")
+ACCELERATOR_STATUSES = ("shipping", "announced", "cancelled")
+MODEL_STATUSES = ("released", "unreleased", "preview")
+# Key cells of an accelerator row: each is filled or explained in not_published / not_applicable. "peak" stands for
+# every peak_* column (the headline peak: the highest dense rate in any format).
+ACCELERATOR_KEY_CELLS = ("peak", "memory_capacity", "memory_bandwidth", "interconnect_bandwidth")
 
 
 def _id(name: str, what: str) -> Field:
@@ -270,6 +275,35 @@ ACCELERATORS = Table(
             "integer",
             bounds=(1, 64),
         ),
+        Field(
+            "status",
+            "string",
+            None,
+            "shipping (generally available), announced (specifications published, not yet available) or cancelled.",
+            "status",
+            "enum",
+            True,
+            ACCELERATOR_STATUSES,
+        ),
+        Field(
+            "fields_not_published",
+            "string",
+            None,
+            "Raw columns left empty because no source gives them, ';'-separated ('peak' = no dense peak in any "
+            "format). Every empty key cell (peak, memory capacity and bandwidth, interconnect bandwidth) is listed "
+            "here or in fields_not_applicable.",
+            "not_published",
+            "fieldlist",
+        ),
+        Field(
+            "fields_not_applicable",
+            "string",
+            None,
+            "Raw columns left empty because the device does not have the feature (an INT8-only chip's FP16, an "
+            "SRAM-only design's DRAM bandwidth), ';'-separated.",
+            "not_applicable",
+            "fieldlist",
+        ),
         *_provenance(),
     ),
 )
@@ -455,7 +489,7 @@ MODELS = Table(
             "architecture",
             "string",
             None,
-            "Architecture family (empty when undisclosed).",
+            "Architecture family; undisclosed when the developer does not say.",
             "architecture",
             "enum",
             False,
@@ -470,6 +504,7 @@ MODELS = Table(
                 "gan",
                 "diffusion_unet",
                 "other",
+                "undisclosed",
             ),
         ),
         Field(
@@ -478,6 +513,16 @@ MODELS = Table(
             None,
             "True for recommendation models, whose embedding tables dwarf other parameter counts (excluded from fits).",
             "is_recommender",
+            "bool",
+            True,
+        ),
+        Field(
+            "is_language_model",
+            "bool",
+            None,
+            "True for language models and multimodal models that generate text (the population of 'frontier language "
+            "models', whatever their disclosed architecture).",
+            "is_language_model",
             "bool",
             True,
         ),
@@ -570,6 +615,18 @@ MODELS = Table(
             "trained_on",
             "ref",
             ref="accelerators.accelerator_id",
+        ),
+        Field(
+            "status",
+            "string",
+            None,
+            "released (available: open weights, API or product), unreleased (training complete and described in a "
+            "paper or report, never made available) or preview (announced while training or as a preview: its "
+            "figures are provisional).",
+            "status",
+            "enum",
+            True,
+            MODEL_STATUSES,
         ),
         *_provenance(),
     ),

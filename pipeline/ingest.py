@@ -12,6 +12,7 @@ import difflib
 import io
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,16 +26,71 @@ from pipeline import fields as F
 from pipeline import units
 
 ID_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
-URL_PATTERN = r"https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?:[/?#][^\s]*)?"
-DATE_PATTERN = r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?"
+# A plain https URL: a host name, then only the characters RFC 3986 allows in a path, query and fragment (no quotes,
+# angle brackets, backslashes, braces or spaces: nothing that could close an attribute or open markup).
+URL_PATTERN = r"https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::[0-9]{1,5})?(?:[/?#][A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*)?"
+DATE_PATTERN = r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2}))?)?"
 EARLIEST_DATE = dt.date(1940, 1, 1)
 NAME_NOISE = r"[\s_\-]+"  # ignored when comparing names for "the same product under two ids"
 # Patterns with \s run in Python, one cell at a time (pandas keeps them from Arrow's regex engine, RE2, whose \s
 # misses \v and \x1c-\x1f). On ASCII text these spell out what Python's \s matches there, and run in RE2.
 ASCII_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f "
-ASCII_URL_PATTERN = rf"https://[A-Za-z0-9.-]+\.[A-Za-z]{{2,}}(?:[/?#][^{ASCII_SPACE}]*)?"
+ASCII_URL_PATTERN = URL_PATTERN  # no \s in it: RE2 and Python's re agree
 ASCII_NAME_NOISE = rf"[{ASCII_SPACE}_\-]+"
 MAX_REPORTED_PROBLEMS = 200
+# Longest cell accepted per raw column (characters); other columns: DEFAULT_MAX_CELL. Far above any real record, far
+# below what would bloat the tables or the figures' tooltips.
+MAX_CELL = {"notes": 4000, "source_url": 500, "training_compute_source_url": 500, "name": 160, "organization": 300}
+DEFAULT_MAX_CELL = 200
+# Short identifying text that figures and reports print: no markup characters at all.
+PLAIN_COLUMNS = (
+    "name",
+    "vendor",
+    "organization",
+    "memory_type",
+    "interconnect_name",
+    "host_interface",
+    "process_node",
+    "family",
+    "generation",
+    "standard",
+)
+TAG_PATTERN = r"<\s*[A-Za-z/!?]"  # the start of an HTML/XML tag, comment or processing instruction
+
+
+def _forbidden_characters() -> str:
+    """A regex class of the characters no record contains: controls (tab included; line breaks are refused
+    separately), format characters (zero-width spaces and joiners, bidirectional overrides and isolates, soft hyphen,
+    byte-order mark, invisible tags), private-use characters, line and paragraph separators, and every space other than
+    the ASCII space (no-break, thin, ideographic ...)."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x110000):
+        if code in (0x0A, 0x0D):
+            continue
+        category = unicodedata.category(chr(code))
+        bad = category in ("Cc", "Cf", "Co", "Zl", "Zp") or (category == "Zs" and code != 0x20)
+        if bad:
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    parts = [re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges]
+    return "[" + "".join(parts) + "]"
+
+
+# _forbidden_characters() written out (computing it takes a quarter second at every import); a test checks the two
+# agree for this Python's Unicode tables.
+FORBIDDEN = re.compile(
+    r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\xa0\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u1680\u180e"
+    r"\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ue000-\uf8ff\ufeff\ufff9-\ufffb\U000110bd"
+    r"\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    r"\U000f0000-\U000ffffd\U00100000-\U0010fffd]"
+)
+# Letters of other scripts that look like Latin ones: inside a Latin word they make a look-alike name.
+CONFUSABLE = str.maketrans(
+    "АВЕКМНОРСТХаеорсухіјѕԁԛԝвкмнтΑΒΕΖΗΙΚΜΝΟΡΤΥΧοναβεζηικμρτυχ",
+    "ABEKMHOPCTXaeopcyxijsdqwbkmhtABEZHIKMNOPTYXovabezhikmptyx",
+)
 
 
 @dataclass(frozen=True)
@@ -89,6 +145,25 @@ def read_raw_file(path: Path, table: F.Table, label: str) -> tuple[pd.DataFrame 
     if "\r" in text:
         line = text[: text.index("\r")].count("\n") + 1
         return whole("a carriage return (CRLF or CR line ending); expected LF line endings", line)
+    hostile = FORBIDDEN.search(text)
+    if hostile:  # one search over the whole file; located only when found
+        problems = []
+        for match in FORBIDDEN.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            char = match.group(0)
+            name = unicodedata.name(char, f"U+{ord(char):04X}")
+            problems.append(
+                Problem(
+                    label,
+                    line,
+                    _column_at(text, match.start()),
+                    f"U+{ord(char):04X}",
+                    f"an invisible or control character ({name}); expected visible text and plain spaces only",
+                )
+            )
+            if len(problems) >= MAX_REPORTED_PROBLEMS:
+                break
+        return None, problems
 
     header_line = text.split("\n", 1)[0]
     del text  # pandas parses the bytes; the text is decoded again only to locate a line break in a cell
@@ -111,53 +186,120 @@ def read_raw_file(path: Path, table: F.Table, label: str) -> tuple[pd.DataFrame 
     if problems:
         return None, problems
 
-    frame = pd.read_csv(
-        io.BytesIO(data),  # the UTF-8 bytes checked above (a StringIO would hold 4 bytes per character)
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        quotechar='"',
-        skipinitialspace=False,
-    )
-    if frame.empty:
-        return whole("the file has a header but no records; expected at least one record", 1)
-    # Line numbers: a cell with an embedded newline shifts them, so such cells are refused (and located exactly).
-    newline_cells = frame.apply(lambda col: col.str.contains("\n", regex=False)).to_numpy()
-    if newline_cells.any():
-        row, col = np.argwhere(newline_cells)[0]
-        line = _line_of_record(data.decode("utf-8"), int(row))
-        value = frame.iat[row, col]
-        return None, [
-            Problem(
-                label,
-                line,
-                frame.columns[col],
-                value,
-                "a line break inside a cell; expected one line per record",
-            )
+    import pyarrow.csv as pacsv
+
+    try:  # Arrow's reader is strict: a record with more or fewer cells, or a line break in a cell, is an error
+        arrow = pacsv.read_csv(
+            io.BytesIO(data),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException) as err:
+        return None, _csv_structure_problems(data.decode("utf-8"), label, header) or [
+            Problem(label, None, None, None, f"not a well-formed CSV file ({str(err).strip()[:200]})")
         ]
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if lines != arrow.num_rows + 1:  # a record over several lines (a line break in a quoted cell) or an empty line
+        return None, _csv_structure_problems(data.decode("utf-8"), label, header)
+    if arrow.num_rows == 0:
+        return whole("the file has a header but no records; expected at least one record", 1)
+    frame = arrow.to_pandas(types_mapper={pa.string(): pd.StringDtype("python")}.get).astype(object)
     frame["_file"] = label
     frame["_line"] = np.arange(2, len(frame) + 2)
     return frame, []
+
+
+def _column_at(text: str, position: int) -> str | None:
+    """The header name of the column the character at `position` falls in (counting commas outside quotes)."""
+    import csv
+
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])))
+    line_start = text.rfind("\n", 0, position) + 1
+    if line_start == 0:
+        return None
+    before = text[line_start:position]
+    try:
+        index = len(next(csv.reader(io.StringIO(before + "x")))) - 1
+    except (csv.Error, StopIteration):
+        return None
+    return header[index] if 0 <= index < len(header) else None
+
+
+def _csv_structure_problems(text: str, label: str, header: list[str]) -> list[Problem]:
+    """Exactly where a CSV file breaks: a record with more or fewer cells than the header, or a quote that never
+    closes (pandas only says that the file cannot be parsed)."""
+    import csv
+
+    reader = csv.reader(io.StringIO(text), strict=True)
+    columns = len(header)
+    problems = []
+    start = 1
+    try:
+        for record in reader:
+            if reader.line_num > start and reader.line_num == text.count("\n") + (0 if text.endswith("\n") else 1):
+                if any("\n" in cell for cell in record):  # a quoted cell ran to the end of the file
+                    return [_unterminated(label, start)]
+            if reader.line_num > start:  # the record spans several lines: a line break inside a quoted cell
+                index = next(i for i, c in enumerate(record) if "\n" in c)
+                problems.append(
+                    Problem(
+                        label,
+                        start,
+                        header[index] if index < columns else None,
+                        record[index][:60],
+                        "a line break inside a cell; expected one line per record",
+                    )
+                )
+            elif not record:
+                problems.append(Problem(label, start, None, None, "an empty line; expected one record per line"))
+            elif len(record) != columns:
+                what = "more" if len(record) > columns else "fewer"
+                problems.append(
+                    Problem(
+                        label,
+                        start,
+                        None,
+                        None,
+                        f"{len(record)} cells, {what} than the header's {columns}; expected one cell per column "
+                        "(a comma inside a cell needs the cell in double quotes)",
+                    )
+                )
+            start = reader.line_num + 1
+    except csv.Error as err:
+        if "end of data" in str(err) or "EOF" in str(err):
+            return [_unterminated(label, start)]
+        problems.append(
+            Problem(
+                label,
+                reader.line_num,
+                None,
+                None,
+                f"malformed quoting ({err}); expected "
+                'cells quoted as a whole, with a quote inside a quoted cell doubled ("")',
+            )
+        )
+    return problems
+
+
+def _unterminated(label: str, line: int) -> Problem:
+    return Problem(
+        label,
+        line,
+        None,
+        None,
+        f'an unterminated quote: the quoted cell that opens on line {line} never closes; expected a closing " '
+        "before the end of the record",
+    )
 
 
 def _csv_rows(text: str):
     import csv
 
     return csv.reader(io.StringIO(text))
-
-
-def _line_of_record(text: str, record: int) -> int:
-    import csv
-
-    reader = csv.reader(io.StringIO(text))
-    next(reader)
-    start = reader.line_num + 1  # the line where the next record begins
-    for index, _ in enumerate(reader):
-        if index == record:
-            return start
-        start = reader.line_num + 1
-    return start
 
 
 def load_table(table: F.Table, raw_dir: Path) -> tuple[pd.DataFrame, list[Problem]]:
@@ -244,7 +386,7 @@ def parse_dates(cells: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, np.n
 
 def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd.DataFrame, list[Problem]]:
     """Check and convert every raw column of one table; derive the computed columns."""
-    problems: list[Problem] = []
+    problems: list[Problem] = _cell_problems(table, raw)
     out = pd.DataFrame(index=raw.index)
     for f in table.fields:
         if f.raw is None:
@@ -340,17 +482,76 @@ def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd
             bad = present & ~cells.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
             problems += _problem_rows(raw, bad, f.raw, "not a URL; expected an https:// address")
             out[f.name] = values
-        elif f.parse in ("text", "ref"):
-            bad = present & cells.str.contains(r"[\x00-\x08\x0b-\x1f\x7f]", regex=True).fillna(False).to_numpy(
-                dtype=bool
-            )
-            problems += _problem_rows(raw, bad, f.raw, "control characters; expected plain text")
+        elif f.parse == "fieldlist":
+            allowed = EXPLAINABLE[table.name]
+            for i in np.flatnonzero(present):
+                tokens = str(cells.iat[i]).split(";")
+                unknown = [t for t in tokens if t not in allowed]
+                if unknown or len(set(tokens)) != len(tokens):
+                    what = f"unknown column name '{unknown[0]}'" if unknown else "a column named twice"
+                    problems.append(
+                        Problem(
+                            raw["_file"].iat[i],
+                            int(raw["_line"].iat[i]),
+                            f.raw,
+                            cells.iat[i],
+                            f"{what}; expected raw column names separated by ';' (no spaces) among "
+                            f"{', '.join(allowed)}",
+                        )
+                    )
+            out[f.name] = values
+        elif f.parse in ("text", "ref"):  # control and invisible characters are refused when the file is read
             out[f.name] = values
         else:  # pragma: no cover - a registry error, caught by tests
             raise ValueError(f"unknown parser {f.parse!r} for {table.name}.{f.name}")
     out = out.astype({f.name: "string" for f in table.fields if f.dtype == "string" and f.name in out})
     problems += DERIVE[table.name](raw, out)
     return out, problems
+
+
+def _cell_problems(table: F.Table, raw: pd.DataFrame) -> list[Problem]:
+    """Cells no record contains: overlong ones, markup, and names that mix look-alike letters of other scripts into
+    Latin words (control and invisible characters are refused when the file is read)."""
+    problems = []
+    for column in table.raw_columns:
+        cells = raw[column].astype("string")
+        limit = MAX_CELL.get(column, DEFAULT_MAX_CELL)
+        long = (cells.str.len() > limit).fillna(False).to_numpy(dtype=bool)
+        for i in np.flatnonzero(long):
+            problems.append(
+                Problem(
+                    raw["_file"].iat[i],
+                    int(raw["_line"].iat[i]),
+                    column,
+                    cells.iat[i][:60] + "...",
+                    f"{len(cells.iat[i])} characters; expected at most {limit} in {column}",
+                )
+            )
+        if column in PLAIN_COLUMNS:
+            markup = cells.str.contains(r"[<>`]", regex=True).fillna(False).to_numpy(dtype=bool)
+            message = "markup characters (<, > or `); expected plain text"
+        else:
+            markup = cells.str.contains(TAG_PATTERN, regex=True).fillna(False).to_numpy(dtype=bool)
+            message = "an HTML/XML tag; expected plain text (write '< ' with a space for 'less than')"
+        problems += _problem_rows(raw, markup & ~long, column, message)
+        if column in PLAIN_COLUMNS and not _ascii(cells):
+            mixed = cells.map(_mixes_scripts).fillna(False).to_numpy(dtype=bool)
+            problems += _problem_rows(
+                raw,
+                mixed,
+                column,
+                "a word mixing Latin letters with look-alike Cyrillic or Greek ones; expected one script per word",
+            )
+    return problems
+
+
+def _mixes_scripts(text: str) -> bool:
+    for word in re.findall(r"[^\W\d_]+", text):
+        latin = any("LATIN" in unicodedata.name(ch, "") for ch in word)
+        lookalike = word != word.translate(CONFUSABLE)
+        if latin and lookalike:
+            return True
+    return False
 
 
 def _expected_of(f: F.Field) -> str:
@@ -440,8 +641,13 @@ def _check_memory_types(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
 
 
 def _without_noise(names: pd.Series) -> pd.Series:
-    """Names with NAME_NOISE removed (lowercased beforehand by the caller)."""
-    return names.str.replace(ASCII_NAME_NOISE if _ascii(names) else NAME_NOISE, "", regex=True)
+    """Names with NAME_NOISE removed (lowercased beforehand by the caller); other text is brought to one skeleton
+    (compatibility forms folded, look-alike letters of other scripts read as Latin), so that a look-alike name is the
+    same name."""
+    if not _ascii(names):
+        names = names.str.normalize("NFKC").str.translate(CONFUSABLE).str.lower()
+        return names.str.replace(NAME_NOISE, "", regex=True)
+    return names.str.replace(ASCII_NAME_NOISE, "", regex=True)
 
 
 def _derive_accelerators(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
@@ -595,6 +801,85 @@ DERIVE = {
 }
 
 
+PEAK_COLUMNS = tuple(f.raw for f in F.ACCELERATORS.fields if f.raw and f.raw.startswith("peak_"))
+# What a not_published / not_applicable list may name: 'peak' (every peak_* column) and the raw columns of values.
+EXPLAINABLE = {
+    "accelerators": (
+        "peak",
+        *PEAK_COLUMNS,
+        *(
+            f.raw
+            for f in F.ACCELERATORS.fields
+            if f.raw and not f.raw.startswith("peak_") and (f.parse.startswith("quantity:") or f.parse == "integer")
+        ),
+        "memory_type",
+        "interconnect_name",
+        "host_interface",
+        "process_node",
+    )
+}
+
+
+def check_explanations(acc: pd.DataFrame, raw: pd.DataFrame) -> list[Problem]:
+    """Every empty key cell of an accelerator is explained (not_published or not_applicable), and an explained cell is
+    empty. Run after fill_host_link_bandwidth: a PCIe host link's bandwidth derived from interconnects fills it."""
+    problems = []
+    lists = {
+        column: acc[name].fillna("").str.split(";")
+        for column, name in (("not_published", "fields_not_published"), ("not_applicable", "fields_not_applicable"))
+    }
+    peak_empty = np.ones(len(raw), dtype=bool)
+    for column in PEAK_COLUMNS:
+        peak_empty &= (raw[column] == "").to_numpy()
+    empty = {
+        "peak": peak_empty,
+        "interconnect_bandwidth": acc["interconnect_bandwidth_per_direction_bytes_per_s"].isna().to_numpy(),
+    }
+    for i in range(len(raw)):
+        listed = {column: set(tokens) - {""} for column, tokens in ((c, v.iat[i]) for c, v in lists.items())}
+        both = listed["not_published"] & listed["not_applicable"]
+        for token in sorted(both):
+            problems.append(
+                Problem(
+                    raw["_file"].iat[i],
+                    int(raw["_line"].iat[i]),
+                    "not_applicable",
+                    token,
+                    "also listed in not_published; expected each column in one list only",
+                )
+            )
+        for column, tokens in listed.items():
+            for token in sorted(tokens - both):
+                is_empty = empty[token][i] if token in empty else raw[token].iat[i] == "" if token in raw else True
+                if not is_empty:
+                    shown = "a peak_* column" if token == "peak" else token
+                    problems.append(
+                        Problem(
+                            raw["_file"].iat[i],
+                            int(raw["_line"].iat[i]),
+                            column,
+                            raw[column].iat[i],
+                            f"lists '{token}' but {shown} is filled; expected only empty columns listed",
+                        )
+                    )
+        explained = listed["not_published"] | listed["not_applicable"]
+        for key in F.ACCELERATOR_KEY_CELLS:
+            is_empty = empty[key][i] if key in empty else raw[key].iat[i] == ""
+            if is_empty and key not in explained:
+                what = "no peak_* column is filled" if key == "peak" else f"{key} is empty"
+                problems.append(
+                    Problem(
+                        raw["_file"].iat[i],
+                        int(raw["_line"].iat[i]),
+                        "not_published",
+                        raw["not_published"].iat[i],
+                        f"{what} and not explained; expected '{key}' in not_published (no source gives it) or "
+                        "not_applicable (the device has no such feature)",
+                    )
+                )
+    return problems
+
+
 PCIE_LINK = r"^PCIe (?P<generation>\d\.\d)a? x(?P<lanes>\d+)$"
 
 
@@ -637,8 +922,17 @@ def check_sparse_headlines(acc: pd.DataFrame, raw: pd.DataFrame, raw_dir: Path) 
     """Refuse a dense column holding a vendor's 2:4-sparse headline figure (raw/reference/sparse_headlines.csv lists
     the sparse figures vendors print, with their sources): the classic slip of copying the starred number."""
     path = raw_dir / SPARSE_HEADLINES
-    if not path.exists():
-        return []
+    if not path.exists():  # the guard must not switch itself off
+        return [
+            Problem(
+                f"raw/{SPARSE_HEADLINES}",
+                None,
+                None,
+                None,
+                "missing; expected the reference list of vendors' "
+                "sparse headline figures (restore it from git: the build refuses to run without its guard)",
+            )
+        ]
     reference = pd.read_csv(path, dtype=str, keep_default_na=False)
     problems = []
     ids = acc["accelerator_id"].tolist()
@@ -751,6 +1045,7 @@ def build_tables(raw_dir: Path, today: dt.date | None = None) -> dict[str, pd.Da
         problems += check_sparse_headlines(tables["accelerators"], raws["accelerators"], raw_dir)
         if "interconnects" in tables:
             fill_host_link_bandwidth(tables["accelerators"], tables["interconnects"])
+        problems += check_explanations(tables["accelerators"], raws["accelerators"])
         if "models" in tables:
             problems += derive_hardware_compute(tables["models"], raws["models"], tables["accelerators"])
     if problems:

@@ -138,7 +138,7 @@ DIMENSIONS: dict[str, Dimension] = {
 }
 
 # A number: optional sign, digits with an optional fraction, optional exponent. No thousands separators.
-NUMBER_PATTERN = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+NUMBER_PATTERN = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"  # ASCII digits only
 QUANTITY_PATTERN = rf"^(?P<number>{NUMBER_PATTERN}) (?P<unit>\S+)$"
 BARE_NUMBER_PATTERN = rf"^(?P<number>{NUMBER_PATTERN})$"
 
@@ -190,6 +190,9 @@ def parse_quantities(cells: pd.Series, dimension_name: str) -> tuple[pd.Series, 
 
 def _explain(text: str, dimension: Dimension, parts: pd.Series) -> str:
     expected = expected_text(dimension)
+    exotic = [ch for ch in text if ch.isdigit() and not ch.isascii()]
+    if exotic:
+        return f"digits that are not ASCII ({''.join(exotic)!r}); expected the digits 0-9 in {expected}"
     if "*" in text or "sparse" in text.lower() or "sparsity" in text.lower():
         return f"a figure marked as sparse; expected the dense rate (half a 2:4-sparse figure) as {expected}"
     unit = parts["unit"]
