@@ -1,12 +1,17 @@
-"""Growth fits: OLS of log10(value) on fractional year, computed in DuckDB the way a user would write it.
+"""Growth fits: OLS of log10(value) on fractional year, for every series declared in pipeline/series.toml.
 
-For every series declared in pipeline/series.toml, under both selections (all, frontier):
-- OLS with DuckDB's regr_slope / regr_intercept / regr_r2 / regr_count and regr_sxx / regr_syy / regr_sxy for the
-  slope's standard error; the 95% interval uses Student's t with n - 2 degrees of freedom (scipy).
+For every series, under both selections (all, frontier):
+- OLS from exactly rounded sums (math.fsum), with the slope's standard error and a 95% interval from Student's t with
+  n - 2 degrees of freedom; the same fit a user writes in DuckDB with regr_slope / regr_intercept (ols_sql, checked
+  against this one by the tests).
 - A seeded percentile bootstrap interval of the same slope (rows resampled with replacement).
 - Theil-Sen (scipy.stats.theilslopes), reported as its own row with method = theil_sen.
 - A two-segment (hinge) fit: the break year minimising the squared error, and whether BIC supports it.
 Growth per 2 years = 10^(2 x slope); doubling time = log10(2) / slope.
+
+Every committed number is the same bytes on every machine: logarithms and powers come from pipeline.detmath (basic
+IEEE operations only, not the CPU-dispatched kernels of numpy or the C library), sums from math.fsum, no BLAS/LAPACK
+call, and the stored floats are rounded to STORED_DIGITS significant digits.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline import detmath
 from pipeline import fields as F
 
 SERIES_FILE = Path(__file__).with_name("series.toml")
@@ -34,7 +40,8 @@ THEIL_SEN_MAX_POINTS = 2000  # Theil-Sen is O(n^2): larger series are fitted on 
 BIC_MARGIN = 6.0  # "strong" evidence for a break (Kass & Raftery 1995)
 MIN_POINTS_PER_SEGMENT = 3
 MAX_BREAK_CANDIDATES = 200
-HINGE_LSTSQ_MAX_POINTS = 10_000  # above: break candidates are ranked from running sums, not one lstsq each
+HINGE_EXACT_MAX_POINTS = 10_000  # above: break candidates are ranked from running sums, then the best one is fitted
+STORED_DIGITS = 12  # significant digits of every float in fits.parquet
 
 
 class FitError(ValueError):
@@ -143,18 +150,18 @@ def ols_sql(points: str) -> str:
 
 
 def growth_per_2y(slope: float) -> float:
-    try:
-        return 10.0 ** (2.0 * slope)
-    except OverflowError:  # a degenerate segment of a break search (a few points a few days apart) in a large series
+    """10^(2 x slope), deterministic; inf for a degenerate segment of a break search."""
+    if not math.isfinite(slope):
+        return math.nan
+    if 2.0 * slope > 308:
         return math.inf
+    return detmath.pow10(2.0 * slope)
 
 
 def describe_slope(slope: float, stderr: float, n: int) -> dict[str, float]:
     """Growth per 2 years with its t-based 95% interval, and the doubling time."""
-    from scipy import stats
-
     if n > 2 and np.isfinite(stderr):
-        t = float(stats.t.ppf(0.975, n - 2))
+        t = detmath.t975(n - 2)
         low, high = growth_per_2y(slope - t * stderr), growth_per_2y(slope + t * stderr)
     else:
         low = high = math.nan
@@ -162,21 +169,21 @@ def describe_slope(slope: float, stderr: float, n: int) -> dict[str, float]:
         "growth_per_2y": growth_per_2y(slope),
         "growth_per_2y_ci_low": low,
         "growth_per_2y_ci_high": high,
-        "doubling_time_years": math.log10(2.0) / slope if slope > 0 else math.nan,
+        "doubling_time_years": detmath.LOG10_2 / slope if slope > 0 else math.nan,
     }
 
 
 def ols_arrays(x: np.ndarray, y_log10: np.ndarray) -> dict[str, float]:
-    """OLS of log10 values on years from arrays (same formulas as the SQL); for tests and the bootstrap."""
+    """OLS of log10 values on years from exactly rounded sums: the fit of every series, independent of row order,
+    of SIMD and of BLAS."""
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y_log10, dtype="float64")
     n = x.size
     if n < 2 or np.unique(x).size < 2:
         raise FitError(f"a growth fit needs at least 2 distinct dates; got {np.unique(x).size} among {n} points")
-    xm, ym = x.mean(), y.mean()
-    sxx = float(((x - xm) ** 2).sum())
-    sxy = float(((x - xm) * (y - ym)).sum())
-    syy = float(((y - ym) ** 2).sum())
+    xm, ym = math.fsum(x) / n, math.fsum(y) / n
+    u, v = x - xm, y - ym
+    sxx, sxy, syy = math.fsum(u * u), math.fsum(u * v), math.fsum(v * v)
     slope = sxy / sxx
     return _stats_from_moments(n, slope, ym - slope * xm, sxx, syy, sxy)
 
@@ -250,7 +257,8 @@ def two_segment(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """Continuous two-segment (hinge) fit y = a + b x + c max(0, x - t), t searched over the data's dates.
 
     Returns the break year t with the least squared error, the growth per 2 years before and after it, and whether
-    BIC prefers it to a single line by more than BIC_MARGIN (4 parameters against 2).
+    BIC prefers it to a single line by more than BIC_MARGIN (4 parameters against 2). Each candidate is solved in
+    closed form from exactly rounded sums (no BLAS).
     """
     empty = {
         "break_year": math.nan,
@@ -267,25 +275,35 @@ def two_segment(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         candidates = np.unique(np.quantile(candidates, np.linspace(0, 1, MAX_BREAK_CANDIDATES)))
     if n < 2 * MIN_POINTS_PER_SEGMENT + 1 or candidates.size == 0:
         return empty
-    if n > HINGE_LSTSQ_MAX_POINTS:  # large series: rank the candidates cheaply, then fit the best one as below
+    if n > HINGE_EXACT_MAX_POINTS:  # large series: rank the candidates cheaply, then fit the best one as below
         candidates = candidates[[_best_hinge(x, y, candidates)]]
-    line = np.polyfit(x, y, 1)
-    sse_line = float(((np.polyval(line, x) - y) ** 2).sum())
+    u = x - math.fsum(x) / n
+    v = y - math.fsum(y) / n
+    suu, suv, svv = math.fsum(u * u), math.fsum(u * v), math.fsum(v * v)
+    sse_line = max(svv - suv * suv / suu, 0.0)
     best = None
     for t in candidates:
-        design = np.column_stack([np.ones(n), x - t, np.maximum(0.0, x - t)])
-        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-        sse = float(((design @ coef - y) ** 2).sum())
+        h = np.maximum(0.0, x - t)
+        h = h - math.fsum(h) / n
+        shh, suh, shv = math.fsum(h * h), math.fsum(u * h), math.fsum(h * v)
+        det = suu * shh - suh * suh
+        if not det > 0:
+            continue
+        b = (shh * suv - suh * shv) / det  # slope before the break
+        c = (suu * shv - suh * suv) / det  # change of slope at the break
+        sse = max(svv - (b * suv + c * shv), 0.0)
         if best is None or sse < best[0]:
-            best = (sse, float(t), coef)
-    sse, t, coef = best
+            best = (sse, float(t), b, c)
+    if best is None:
+        return empty
+    sse, t, b, c = best
     tiny = 1e-300
-    bic_line = n * math.log(max(sse_line, tiny) / n) + 2 * math.log(n)
-    bic_break = n * math.log(max(sse, tiny) / n) + 4 * math.log(n)
+    bic_line = n * detmath.ln(max(sse_line, tiny) / n) + 2 * detmath.ln(n)
+    bic_break = n * detmath.ln(max(sse, tiny) / n) + 4 * detmath.ln(n)
     return {
         "break_year": t,
-        "growth_per_2y_before_break": growth_per_2y(float(coef[1])),
-        "growth_per_2y_after_break": growth_per_2y(float(coef[1] + coef[2])),
+        "growth_per_2y_before_break": growth_per_2y(b),
+        "growth_per_2y_after_break": growth_per_2y(b + c),
         "break_supported": bool(bic_line - bic_break > BIC_MARGIN),
     }
 
@@ -316,21 +334,19 @@ def _best_hinge(x: np.ndarray, y: np.ndarray, candidates: np.ndarray) -> int:
 
 def fit_series(con: duckdb.DuckDBPyConnection, series: Series, selection: str) -> list[dict]:
     """Both methods (OLS, Theil-Sen) of one series under one selection, as rows of the fits table."""
-    # The points are selected and sorted once; the OLS of ols_sql runs on them as fetched, in the same order.
-    data = con.execute(f"SELECT x, value, log10(value) AS y FROM ({points_sql(series, selection)})").fetchnumpy()
-    x, y = np.asarray(data["x"], dtype="float64"), np.asarray(data["y"], dtype="float64")
-    con.register("fit_points", pd.DataFrame({"x": x, "value": np.asarray(data["value"], dtype="float64")}))
-    try:
-        row = con.execute(ols_sql("SELECT x, value FROM fit_points")).fetchall()[0]
-    finally:
-        con.unregister("fit_points")
-    n, slope, intercept, r2, sxx, syy, sxy, distinct_x, start, end = row
-    if not n or distinct_x < 2:
+    data = con.execute(f"SELECT x, value FROM ({points_sql(series, selection)})").fetchnumpy()
+    x = np.asarray(data["x"], dtype="float64")
+    y = detmath.log10(np.asarray(data["value"], dtype="float64"))
+    y = np.atleast_1d(y)
+    distinct_x = np.unique(x).size
+    if distinct_x < 2:
         raise FitError(
             f"series {series.key} ({selection}): a growth fit needs at least 2 distinct dates; got "
-            f"{distinct_x or 0} among {n or 0} points. Check its `where` and window in series.toml."
+            f"{distinct_x} among {x.size} points. Check its `where` and window in series.toml."
         )
-    moments = _stats_from_moments(int(n), slope, intercept, sxx, syy, sxy)
+    moments = ols_arrays(x, y)
+    n, slope, intercept, r2 = moments["n"], moments["slope"], moments["intercept"], moments["r2"]
+    start, end = float(x.min()), float(x.max())
     seed = zlib.crc32(f"{series.key}/{selection}".encode())
     span = float(end - start)
     total_years = series.total_growth_years or round(span)
@@ -361,7 +377,7 @@ def fit_series(con: duckdb.DuckDBPyConnection, series: Series, selection: str) -
         **describe_slope(float(slope), moments["stderr"], int(n)),
         "growth_per_2y_boot_ci_low": boot_low,
         "growth_per_2y_boot_ci_high": boot_high,
-        "total_growth": 10.0 ** (float(slope) * total_years),
+        "total_growth": detmath.pow10(float(slope) * total_years),
         **two_segment(x, y),
     }
     robust = theil_sen(x, y, seed)
@@ -374,10 +390,10 @@ def fit_series(con: duckdb.DuckDBPyConnection, series: Series, selection: str) -
         "growth_per_2y": growth_per_2y(robust["slope"]),
         "growth_per_2y_ci_low": robust["growth_per_2y_ci_low"],
         "growth_per_2y_ci_high": robust["growth_per_2y_ci_high"],
-        "doubling_time_years": math.log10(2.0) / robust["slope"] if robust["slope"] > 0 else math.nan,
+        "doubling_time_years": detmath.LOG10_2 / robust["slope"] if robust["slope"] > 0 else math.nan,
         "growth_per_2y_boot_ci_low": math.nan,
         "growth_per_2y_boot_ci_high": math.nan,
-        "total_growth": 10.0 ** (robust["slope"] * total_years),
+        "total_growth": detmath.pow10(robust["slope"] * total_years),
         "r2": math.nan,
         "break_year": math.nan,
         "growth_per_2y_before_break": math.nan,
@@ -396,6 +412,9 @@ def run_fits(curated_dir: Path, series_list: list[Series] | None = None) -> pd.D
         for selection in SELECTIONS:
             rows += fit_series(con, series, selection)
     frame = pd.DataFrame(rows, columns=F.FITS.columns)
+    for f in F.FITS.fields:  # what a table needs, free of differences in the last bits
+        if f.dtype == "float64":
+            frame[f.name] = detmath.round_sig(frame[f.name].to_numpy(dtype="float64"), STORED_DIGITS)
     return frame.sort_values(["preset", "series", "selection", "method"], kind="stable").reset_index(drop=True)
 
 
