@@ -9,6 +9,8 @@ VERSION := $(shell cat VERSION)
 export PYTHONHASHSEED := 0
 
 RAW := $(sort $(wildcard raw/*.csv raw/*/*.csv))
+# The list of raw files, rewritten only when a file is added or removed: a deleted raw file rebuilds the tables.
+RAW_LIST := curated/.raw-files
 CODE_INGEST := pipeline/ingest.py pipeline/units.py pipeline/fields.py pipeline/outputs.py VERSION
 TABLES := curated/accelerators.parquet curated/memory_technologies.parquet curated/interconnects.parquet \
           curated/models.parquet
@@ -18,7 +20,8 @@ FIGURE_CODE := $(wildcard pipeline/figures/*.py) $(wildcard pipeline/fonts/*.ttf
                $(wildcard pipeline/costmodel/*.py) pipeline/costmodel/configs.toml
 MANIFEST := figures/$(VERSION)/manifest.json
 
-.PHONY: help setup data package figures test lint format clean check-reproducible coverage bench
+.PHONY: help setup data package figures test lint format clean check-reproducible coverage bench lock FORCE
+FORCE:
 .DEFAULT_GOAL := help
 
 help: ## List the targets
@@ -32,7 +35,10 @@ $(SETUP): requirements.lock pyproject.toml
 
 setup: $(SETUP) ## Create .venv with the pinned dependencies
 
-$(TABLES) &: $(RAW) $(CODE_INGEST) $(SETUP)
+$(RAW_LIST): FORCE
+	@printf '%s\n' $(RAW) | cmp -s - $@ 2>/dev/null || printf '%s\n' $(RAW) > $@
+
+$(TABLES) &: $(RAW) $(RAW_LIST) $(CODE_INGEST) $(SETUP)
 	$(BIN)/python -m pipeline.build ingest
 
 $(FITS): $(TABLES) pipeline/fits.py pipeline/series.toml
@@ -53,6 +59,10 @@ $(MANIFEST): $(TABLES) $(FITS) $(FIGURE_CODE)
 # stage rewrites the generated parts of docs/QUERIES.md (query outputs) and CHANGELOG-DATA.md (row counts); those
 # files are also edited by hand, so they are not targets here (tests/test_cli.py catches a stale QUERIES.md).
 PACKAGE := datapackage.json docs/DATA_DICTIONARY.md
+# Committed outputs: make must never delete them when a recipe is killed or interrupted (GNU make deletes the targets of
+# an interrupted recipe, every target of a grouped rule, unless they are precious). A half-done stage has written
+# nothing (pipeline/outputs.py), and the next make rebuilds whatever is older than its inputs.
+.PRECIOUS: $(TABLES) $(FITS) $(REPORT) $(DATABASE) $(MANIFEST) $(PACKAGE) $(RAW_LIST)
 PACKAGE_CODE := pipeline/package.py pipeline/docs.py pipeline/query.py pipeline/database.py pipeline/fields.py VERSION
 $(PACKAGE) &: $(TABLES) $(FITS) $(PACKAGE_CODE)
 	$(BIN)/python -m pipeline.build package
@@ -81,8 +91,15 @@ check-reproducible: $(SETUP) ## Rebuild everything from raw/ and fail if a commi
 	$(BIN)/python -m pipeline.build all --quiet
 	$(BIN)/python -m pipeline.reproducible
 
-coverage: data ## Print row counts and completeness against the dataset's targets
-	$(BIN)/python -m pipeline.coverage
+coverage: data ## Print row counts and completeness against the dataset's targets (and the rows short of each)
+	@$(BIN)/python -m pipeline.coverage
+
+lock: ## Re-pin requirements.lock: install pyproject's dependencies (+ dev) in a fresh venv and freeze them
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check ".[dev]"
+	{ echo "# Pinned, tested versions for Python 3.11 (make lock: pyproject's dependencies + dev, pip freeze)."; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^memwall'; } > requirements.lock
+	rm -rf .lock-venv
 
 bench: $(SETUP) ## Benchmark the build and its scaling (~15 min; writes nothing in the checkout but BENCHMARKS.md)
 	$(BIN)/python -m bench.run --write BENCHMARKS.md

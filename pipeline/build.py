@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pipeline import fields as F
 from pipeline import paths
-from pipeline.outputs import build_lock, staged
+from pipeline.outputs import build_lock, fault_point, staged
 
 
 def stage_ingest() -> None:
@@ -91,7 +91,10 @@ def remove_leftovers() -> list[Path]:
         *paths.CURATED.glob(".*.tmp"),
         *paths.CURATED.glob(".memwall.*"),
         *paths.FIGURES.glob(".staging-*"),
+        *paths.FIGURES.glob(".old-*"),
         *paths.FIGURES.glob(".*.tmp"),
+        *paths.DOCS.glob(".*.tmp"),
+        *paths.ROOT.glob(".*.tmp"),
     ]
     for path in leftovers:
         if path.is_dir() and not path.is_symlink():
@@ -123,6 +126,7 @@ def run(stage_names: list[str], quiet: bool = False) -> int:
         try:
             for name in stage_names:
                 started = time.perf_counter()
+                fault_point(f"stage:{name}")
                 try:
                     STAGES[name]()
                 except Exception as err:

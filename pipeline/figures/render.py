@@ -32,6 +32,7 @@ from multiprocessing import forkserver
 from pathlib import Path
 
 from pipeline import paths
+from pipeline.outputs import replace_directory
 
 # file name -> (module, keyword arguments of its build function)
 FIGURES: dict[str, tuple[str, dict]] = {
@@ -201,11 +202,10 @@ def render_all(curated_dir: Path, figures_dir: Path, version: str, names: list[s
         bundle_file.unlink()
         manifest = _manifest(names, staging, version)
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        target.mkdir(parents=True, exist_ok=True)
-        for path in sorted(staging.iterdir()):
-            if path.name.endswith(".meta.json"):
-                continue
-            os.replace(path, target / path.name)
+        for path in staging.glob("*.meta.json"):
+            path.unlink()
+        os.chmod(staging, 0o755)
+        replace_directory(staging, target)  # the whole version folder at once: never new files beside an old manifest
         _point_latest(figures_dir, version)
         gallery = figures_dir / "README.md"
         tmp = figures_dir / ".README.md.tmp"
