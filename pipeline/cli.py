@@ -1,6 +1,6 @@
 """memwall: build, query and export the memwall dataset.
 
-    memwall build                      raw/ -> curated/ -> fits -> database -> package -> figures
+    memwall build                      raw/ -> curated/ -> fits -> report -> database -> package -> figures
     memwall sql "select ..."           read-only SQL over the dataset (DuckDB)
     memwall describe accelerators      columns with types, units and descriptions
     memwall export out/ --format csv   the curated tables as CSV, Parquet or JSON, with units
@@ -11,6 +11,7 @@ Run `memwall <command> --help` for each command's options and an example.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from pipeline import paths
 
 EXAMPLES = {
     "build": """examples:
-  memwall build                 every stage: ingest, fits, database, package, figures
+  memwall build                 every stage: ingest, fits, report, database, package, figures
   memwall build ingest fits     only these stages, in this order
   memwall build --quiet         no progress lines, errors only""",
     "fit": """examples:
@@ -43,13 +44,15 @@ models_exceeding_accelerator_memory; macros: fractional_year(d), growth_per_2y(d
   memwall describe                 every table and view with its row count and description
   memwall describe accelerators    its columns: type, unit and description""",
     "coverage": """examples:
-  memwall coverage              row counts and completeness against the dataset's targets (exit 1 if one is unmet)""",
+  memwall coverage              row counts and completeness against the dataset's targets, each measure's SQL
+  memwall coverage --check      the same, and exit 1 when a target is not met (for CI)""",
     "export": """examples:
   memwall export out/ --format csv                 every table as CSV + datapackage.json (units, descriptions)
   memwall export out/ --format csv --units-in-header   header cells like "memory_bytes [B]"
   memwall export out/ --format json --tables models,fits""",
     "measure": """examples:
-  memwall measure --help        the cost model's own options (pipeline.costmodel.measure)""",
+  memwall measure --quick       time this machine (small sizes) and print its roofline
+  memwall measure --help        every option (pipeline.costmodel.measure)""",
 }
 
 
@@ -113,62 +116,102 @@ def cmd_figures(args: argparse.Namespace) -> int:
     return build.run(["figures"], quiet=args.quiet)
 
 
-def _check_output_path(path: Path) -> Path:
-    target = path.resolve()
-    for protected in (paths.RAW.resolve(), paths.CURATED.resolve()):
-        if target == protected or protected in target.parents:
-            raise ValueError(f"refusing to write {path}: {protected.name}/ holds the dataset itself")
-    if target == (paths.ROOT / "datapackage.json").resolve():
-        raise ValueError(f"refusing to overwrite {path}: it is the dataset's own descriptor")
-    return target
+def _read_query(text: str) -> str:
+    """The query: the argument, or standard input for "-" (as UTF-8; anything else is a one-line error)."""
+    if text != "-":
+        return text
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"standard input is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
+            "save the query as UTF-8"
+        ) from None
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
     from pipeline import query
 
-    sql = sys.stdin.read() if args.query == "-" else args.query
     if args.format == "parquet" and not args.output:
         return _fail("sql", "--format parquet writes a file: add --output FILE.parquet", 2)
+    timeout = args.timeout if args.timeout and args.timeout > 0 else None
     try:
-        output = _check_output_path(Path(args.output)) if args.output else None
+        sql = _read_query(args.query)
+        output = paths.check_user_output(Path(args.output), args.force) if args.output else None
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
         statements = query.parse(sql)  # refuse writes before connecting at all
         if args.format != "table" and len(statements) != 1:
             raise query.QueryError(f"--format {args.format} takes exactly one statement; got {len(statements)}")
-        con, source = query.connect(args.source)
+        con, source = query.connect(args.source, memory_limit=args.memory_limit)
     except (query.QueryError, ValueError) as err:
         return _fail("sql", str(err))
     if source == "parquet" and args.source == "auto" and paths.DATABASE.exists():
         _progress(args.quiet, "curated/memwall.duckdb is older than curated/*.parquet: querying the Parquet files")
     try:
         if args.format == "parquet":
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            table = query.run_arrow(sql, con)
-            fields = []
-            for f in table.schema:
-                unit = query.registry_unit(f.name)
-                fields.append(f.with_metadata({"unit": unit}) if unit else f)
-            pq.write_table(table.cast(pa.schema(fields)), output)
-            _progress(args.quiet, f"wrote {table.num_rows} rows to {args.output}")
+            tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+            try:
+                rows = query.write_parquet(sql, con, tmp, timeout)
+                os.replace(tmp, output)
+            finally:
+                tmp.unlink(missing_ok=True)
+            _progress(args.quiet, f"wrote {rows} rows to {args.output}")
             return 0
-        results = query.run(sql, con)
+        if args.format == "table":
+            texts = []
+            for statement in statements:
+                texts.append(query.stream(con, statement, _table_consumer(args, statement), timeout))
+            _emit("\n\n".join(texts) + "\n", output)
+            return 0
+        writer = query.csv_writer if args.format == "csv" else query.json_writer
+        if output is None:
+            rows = query.stream(con, statements[0], writer(sys.stdout), timeout)
+        else:
+            tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+            try:
+                with tmp.open("w", encoding="utf-8", newline="") as handle:
+                    rows = query.stream(con, statements[0], writer(handle), timeout)
+                os.replace(tmp, output)
+            finally:
+                tmp.unlink(missing_ok=True)
+            _progress(args.quiet, f"wrote {rows} rows to {args.output}")
+        return 0
     except query.QueryError as err:
         return _fail("sql", str(err))
     finally:
         con.close()
-    if args.format == "table":
-        text = "\n\n".join(query.format_table(r, args.max_rows, args.max_width) for r in results) + "\n"
-    elif args.format == "csv":
-        text = query.format_csv(results[0])
-    else:
-        text = query.format_json(results[0]) + "\n"
-    if output:
-        output.write_text(text, encoding="utf-8")
-        _progress(args.quiet, f"wrote {sum(len(r.rows) for r in results)} rows to {args.output}")
-    else:
+
+
+def _table_consumer(args: argparse.Namespace, statement):
+    """Keep at most --max-rows rows (plus one, to know there are more) and format them as an aligned table."""
+    from pipeline import query
+
+    limit = args.max_rows if args.max_rows > 0 else query.TABLE_HARD_LIMIT
+
+    def consume(columns, types, batches) -> str:
+        rows: list[tuple] = []
+        more = False
+        for batch in batches:
+            rows.extend(batch)
+            if len(rows) > limit:
+                more = True
+                rows = rows[:limit]
+                break
+        result = query.Result(columns, rows, types, statement.type)
+        return query.format_table(result, 0, args.max_width, more=more, limit=limit)
+
+    return consume
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
         sys.stdout.write(text)
-    return 0
+        return
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, output)
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
@@ -211,7 +254,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
 def cmd_coverage(args: argparse.Namespace) -> int:
     from pipeline import coverage
 
-    return coverage.main()
+    return coverage.main(["--check"] if args.check else [])
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -220,7 +263,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
     started = time.perf_counter()
     try:
-        written = export.export(Path(args.folder), args.format, tables, args.units_in_header, args.quiet)
+        written = export.export(
+            Path(args.folder), args.format, tables, args.units_in_header, args.quiet, force=args.force
+        )
     except export.ExportError as err:
         return _fail("export", str(err))
     _progress(
@@ -293,7 +338,29 @@ def parser() -> argparse.ArgumentParser:
         default="table",
         help="table (aligned, default), csv, json, or parquet (needs --output)",
     )
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE instead of standard output (outside the repository, or in a folder of your own in it "
+        "that git does not track; an existing file only with --force)",
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing --output file")
+    from pipeline.query import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT_S
+
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"stop a query that runs longer (default {DEFAULT_TIMEOUT_S:g}; 0 = no limit); Ctrl-C stops it at once",
+    )
+    p.add_argument(
+        "--memory-limit",
+        default=DEFAULT_MEMORY_LIMIT,
+        metavar="SIZE",
+        help=f"DuckDB's memory limit for the query, nothing spilled to disk (default {DEFAULT_MEMORY_LIMIT})",
+    )
     p.add_argument(
         "--source",
         choices=("auto", "database", "parquet"),
@@ -326,17 +393,27 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_describe)
 
     p = command("coverage", "Print row counts and completeness against the dataset's targets.")
+    p.add_argument("--check", action="store_true", help="exit 1 when a target is not met")
     p.set_defaults(run=cmd_coverage)
 
     p = command("export", "Write the curated tables to a folder as CSV, Parquet or JSON, with a datapackage.json.")
-    p.add_argument("folder", help="folder to write into (created if missing; never raw/ or curated/)")
+    p.add_argument(
+        "folder",
+        help="folder to write into (created if missing); outside the repository, or a folder of your own in it that "
+        "git does not track",
+    )
     p.add_argument("--format", choices=("csv", "parquet", "json"), default="csv", help="file format (default csv)")
     p.add_argument("--tables", help="comma-separated table names (default: all)")
     p.add_argument("--units-in-header", action="store_true", help='CSV header cells like "memory_bytes [B]"')
+    p.add_argument("--force", action="store_true", help="write into a folder that already holds files")
     quiet(p)
     p.set_defaults(run=cmd_export)
 
-    command("measure", "Run the analytic cost model (FLOPs, bytes moved, arithmetic intensity, latency).")
+    command(
+        "measure",
+        "Time this machine: NumPy matrix-multiply FLOP/s and STREAM-style memory bandwidth, the ridge point they imply "
+        "and where transformer inference falls on it.",
+    )
     return top
 
 

@@ -33,15 +33,15 @@ class ExportError(ValueError):
     pass
 
 
-def check_target(folder: Path) -> Path:
-    """Refuse folders that hold the dataset itself."""
-    target = folder.resolve()
-    root = paths.ROOT.resolve()
-    for protected in (paths.RAW.resolve(), paths.CURATED.resolve()):
-        if target == protected or protected in target.parents:
-            raise ExportError(f"refusing to export into {protected.relative_to(root)}/: it holds the dataset itself")
-    if target == root:
-        raise ExportError("refusing to export into the repository root (it would replace datapackage.json)")
+def check_target(folder: Path, force: bool = False) -> Path:
+    """Refuse folders inside the repository other than a folder of the user's own that git does not track, and a
+    non-empty folder unless force (an export never mixes with older files)."""
+    try:
+        target = paths.check_user_output(folder, folder=True)
+    except paths.OutputRefused as err:
+        raise ExportError(str(err)) from None
+    if target.exists() and any(target.iterdir()) and not force:
+        raise ExportError(f"refusing to export into {folder}: it is not empty (add --force to overwrite its files)")
     return target
 
 
@@ -139,6 +139,7 @@ def export(
     units_in_header: bool = False,
     quiet: bool = False,
     curated_dir: Path | None = None,
+    force: bool = False,
 ) -> list[Path]:
     """Write the tables and a datapackage.json into folder; returns the files written."""
     if fmt not in FORMATS:
@@ -151,7 +152,7 @@ def export(
 
         hint = closest(unknown[0], list(F.TABLES))
         raise ExportError(f"unknown table {unknown[0]!r}" + (f"; did you mean {' or '.join(hint)}?" if hint else ""))
-    target = check_target(folder)
+    target = check_target(folder, force)
     target.mkdir(parents=True, exist_ok=True)
     tables = [F.TABLES[n] for n in names]
     written = []

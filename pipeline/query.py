@@ -25,6 +25,7 @@ import csv
 import datetime as dt
 import decimal
 import difflib
+import functools
 import io
 import json
 import math
@@ -193,8 +194,106 @@ def check_statement(statement: duckdb.Statement, depth: int = 0) -> None:
     )
 
 
+# Table functions a query may call (an allow-list: anything else, such as checkpoint() or query(), is refused).
+ALLOWED_TABLE_FUNCTIONS = frozenset(
+    {
+        "range",
+        "generate_series",
+        "unnest",
+        "read_parquet",
+        "parquet_scan",
+        "parquet_metadata",
+        "parquet_schema",
+        "parquet_kv_metadata",
+        "read_csv",
+        "read_csv_auto",
+        "duckdb_tables",
+        "duckdb_views",
+        "duckdb_columns",
+        "duckdb_functions",
+        "duckdb_types",
+        "duckdb_schemas",
+        "duckdb_constraints",
+        "duckdb_databases",
+        "pragma_table_info",
+        "pragma_show",
+    }
+)
+MAX_QUERY_BYTES = 100_000  # a longer query is refused before DuckDB parses it (parsing alone can take gigabytes)
+
+
+def table_functions(sql: str) -> list[str] | None:
+    """Names of every table function a single SELECT calls, anywhere in it (subqueries, CTEs, joins), read from DuckDB's
+    own parse tree (json_serialize_sql); None if DuckDB cannot serialize the statement."""
+    import json
+
+    con = duckdb.connect()
+    try:
+        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    if tree.get("error"):
+        return None
+    names: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "TABLE_FUNCTION" and isinstance(node.get("function"), dict):
+                names.append(str(node["function"].get("function_name", "")).lower())
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    return names
+
+
+@functools.cache
+def _all_table_functions() -> frozenset[str]:
+    con = duckdb.connect()
+    try:
+        rows = con.execute("SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE function_type = 'table'")
+        return frozenset(r[0] for r in rows.fetchall())
+    finally:
+        con.close()
+
+
+def _called_table_functions(sql: str) -> list[str]:
+    """Names of DuckDB table functions called anywhere in the text (strings, quoted names and comments removed):
+    the conservative check for statements DuckDB cannot serialize."""
+    text = re.sub(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", " ", sql, flags=re.DOTALL)
+    called = {m.lower() for m in re.findall(r"\b([A-Za-z_][A-Za-z_0-9]*)\s*\(", text)}
+    return sorted(called & _all_table_functions())
+
+
+def check_table_functions(statement: duckdb.Statement) -> None:
+    """Refuse a statement that calls a table function outside ALLOWED_TABLE_FUNCTIONS."""
+    text = statement.query
+    if statement.type == ST.EXPLAIN:
+        text = _explained_statement(text) or text
+    names = table_functions(text)
+    if names is None:  # PIVOT and others DuckDB does not serialize: every call of a known table function in the text
+        names = _called_table_functions(text)
+    refused = sorted({n for n in names if n not in ALLOWED_TABLE_FUNCTIONS})
+    if refused:
+        raise QueryError(
+            f"refused {_short(statement.query)!r}: table function {', '.join(refused)}() is not allowed here; "
+            f"memwall sql allows {', '.join(sorted(ALLOWED_TABLE_FUNCTIONS))}"
+        )
+
+
 def parse(sql: str) -> list[duckdb.Statement]:
-    """Split and type the statements with DuckDB's parser; refuse the whole input if any statement writes."""
+    """Split and type the statements with DuckDB's parser; refuse the whole input if any statement writes or calls a
+    table function that is not on the allow-list."""
+    if len(sql.encode("utf-8")) > MAX_QUERY_BYTES:
+        raise QueryError(
+            f"the query is {len(sql.encode('utf-8')):,} bytes; memwall sql takes at most {MAX_QUERY_BYTES:,} "
+            "(write a shorter query, e.g. a join instead of a long UNION ALL)"
+        )
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as err:
@@ -203,6 +302,8 @@ def parse(sql: str) -> list[duckdb.Statement]:
         raise QueryError("no SQL statement given")
     for statement in statements:
         check_statement(statement)
+        if statement.type != ST.PRAGMA:
+            check_table_functions(statement)
     return statements
 
 
@@ -231,16 +332,30 @@ def choose_source(source: str = "auto", curated_dir: Path | None = None, databas
     return "database" if database_is_current(database, curated_dir) else "parquet"
 
 
-def _sandbox(con: duckdb.DuckDBPyConnection, allowed: list[Path]) -> None:
+DEFAULT_MEMORY_LIMIT = "2GB"
+DEFAULT_TIMEOUT_S = 60.0
+
+
+def _sandbox(con: duckdb.DuckDBPyConnection, allowed: list[Path], memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
     dirs = sorted({p.resolve().as_posix().rstrip("/") + "/" for p in allowed})
     con.execute("SET allowed_directories = [" + ", ".join(_quote(d) for d in dirs) + "]")
-    con.execute("SET temp_directory = ''")  # nothing is spilled to disk
+    con.execute("SET temp_directory = ''")  # nothing is spilled to disk: the memory limit is the whole budget
+    try:
+        con.execute(f"SET memory_limit = {_quote(memory_limit)}")
+    except duckdb.Error as err:
+        raise QueryError(f"--memory-limit {memory_limit!r}: {first_line(err)} (write e.g. 2GB or 500MB)") from None
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
 
 
-def connect(source: str = "auto", curated_dir: Path | None = None, database: Path | None = None):
-    """A read-only, sandboxed connection to the dataset. Returns (connection, 'database' | 'parquet')."""
+def connect(
+    source: str = "auto",
+    curated_dir: Path | None = None,
+    database: Path | None = None,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+):
+    """A read-only, sandboxed connection to the dataset with a memory limit. Returns (connection, 'database' |
+    'parquet')."""
     from pipeline import database as db
 
     curated_dir = curated_dir or paths.CURATED
@@ -259,7 +374,7 @@ def connect(source: str = "auto", curated_dir: Path | None = None, database: Pat
             raise QueryError(f"{_rel(curated_dir)} lacks {', '.join(missing)}.parquet: run `memwall build`")
         con = duckdb.connect()
         db.create_schema(con, curated_dir, materialize=False)
-    _sandbox(con, [paths.ROOT, curated_dir])
+    _sandbox(con, [paths.ROOT, curated_dir], memory_limit)
     return con, chosen
 
 
@@ -337,33 +452,144 @@ def explain_error(err: duckdb.Error, con: duckdb.DuckDBPyConnection) -> QueryErr
         )
     if "configuration has been locked" in text:
         return QueryError("refused: settings cannot be changed in memwall sql")
+    if isinstance(err, duckdb.OutOfMemoryException) or "Out of Memory" in text:
+        return QueryError(
+            "the query needs more memory than the limit allows (memwall sql --memory-limit, default "
+            f"{DEFAULT_MEMORY_LIMIT}); narrow it or raise the limit"
+        )
+    if isinstance(err, duckdb.InterruptException) or "INTERRUPT" in text.upper():
+        return QueryError("the query was interrupted")
+    macro = re.search(r"No function matches the given name and argument types '(\w+)\(([^)]*)\)'", text)
+    if macro and macro.group(1) in ("log10", "regr_slope", "year", "dayofyear", "regr_count"):
+        return QueryError(
+            "wrong arguments for a growth macro: growth(year, value) takes a numeric fractional year (e.g. "
+            "release_fractional_year) and a positive value; growth_per_2y(date, value) takes a DATE (e.g. "
+            f"release_date) and a positive value (DuckDB: {first_line(err)})"
+        )
     return QueryError(first_line(err))
 
 
-def execute(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement) -> Result:
-    try:
-        cursor = con.execute(statement.query)
-        rows = cursor.fetchall()
+FETCH_ROWS = 2048  # rows fetched from DuckDB at a time when streaming
+
+
+def bounded(con: duckdb.DuckDBPyConnection, work, timeout_s: float | None = DEFAULT_TIMEOUT_S):
+    """Run work(cursor) on a cursor of `con` in a worker thread while this thread waits, so that a time limit and
+    Ctrl-C can interrupt DuckDB (a query blocks the thread that runs it, and Python handles signals in the main thread
+    only). Returns what work returns; raises QueryError when the limit passes or the user interrupts."""
+    import threading
+    import time
+
+    cursor = con.cursor()
+    outcome: dict = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            outcome["value"] = work(cursor)
+        except BaseException as err:  # handed to the waiting thread, without the frames that hold the result
+            outcome["error"] = err.with_traceback(None)
+        finally:
+            try:
+                cursor.close()  # ends any pending result, so the connection is free again
+            except duckdb.Error:
+                pass
+            done.set()
+
+    worker = threading.Thread(target=target, name="memwall-query", daemon=True)
+    deadline = None if not timeout_s else time.monotonic() + timeout_s
+    reason = None
+    worker.start()
+    # Poll with sleep, not Thread.join: a Ctrl-C that lands inside join() can leave the thread looking finished
+    # while it still runs (CPython 3.11), and the connection busy.
+    while not done.is_set():
+        try:
+            time.sleep(0.02)
+        except KeyboardInterrupt:
+            reason = reason or "interrupted (Ctrl-C)"
+            cursor.interrupt()
+            continue
+        if deadline is not None and time.monotonic() > deadline and reason is None:
+            reason = f"the query ran longer than the time limit ({timeout_s:g} s; raise it with --timeout)"
+            cursor.interrupt()
+    worker.join()
+    if reason:
+        outcome.clear()  # the interrupted query's exception and its frames hold the connection busy
+        raise QueryError(reason)
+    if "error" in outcome:
+        err = outcome.pop("error")
+        if isinstance(err, duckdb.Error):
+            raise explain_error(err, con) from None
+        raise err
+    return outcome.get("value")
+
+
+def execute(
+    con: duckdb.DuckDBPyConnection, statement: duckdb.Statement, timeout_s: float | None = DEFAULT_TIMEOUT_S
+) -> Result:
+    def work(c: duckdb.DuckDBPyConnection) -> Result:
+        cursor = c.execute(statement.query)
         description = cursor.description or []
-    except duckdb.Error as err:
-        raise explain_error(err, con) from None
-    return Result([d[0] for d in description], rows, [str(d[1]) for d in description], statement.type)
+        rows = cursor.fetchall()
+        return Result([d[0] for d in description], rows, [str(d[1]) for d in description], statement.type)
+
+    return bounded(con, work, timeout_s)
 
 
-def run(sql: str, con: duckdb.DuckDBPyConnection) -> list[Result]:
+def stream(
+    con: duckdb.DuckDBPyConnection,
+    statement: duckdb.Statement,
+    consume,
+    timeout_s: float | None = DEFAULT_TIMEOUT_S,
+):
+    """Run a checked statement and hand its result to consume(columns, types, batches), where batches yields lists of
+    at most FETCH_ROWS rows as DuckDB produces them: nothing is held beyond what consume keeps."""
+
+    def work(c: duckdb.DuckDBPyConnection):
+        cursor = c.execute(statement.query)
+        description = cursor.description or []
+
+        def batches():
+            while True:
+                rows = cursor.fetchmany(FETCH_ROWS)
+                if not rows:
+                    return
+                yield rows
+
+        return consume([d[0] for d in description], [str(d[1]) for d in description], batches())
+
+    return bounded(con, work, timeout_s)
+
+
+def run(sql: str, con: duckdb.DuckDBPyConnection, timeout_s: float | None = DEFAULT_TIMEOUT_S) -> list[Result]:
     """Check every statement, then run them in order; one Result per statement."""
-    return [execute(con, statement) for statement in parse(sql)]
+    return [execute(con, statement, timeout_s) for statement in parse(sql)]
 
 
-def run_arrow(sql: str, con: duckdb.DuckDBPyConnection):
-    """One checked statement's result as a pyarrow Table (for Parquet output)."""
+def write_parquet(sql: str, con: duckdb.DuckDBPyConnection, target: Path, timeout_s: float | None) -> int:
+    """One checked statement's result streamed into a Parquet file (record batches, never the whole result in
+    memory), with each column's unit from the registry as field metadata. Returns the number of rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     statements = parse(sql)
     if len(statements) != 1:
         raise QueryError(f"--format parquet takes exactly one statement; got {len(statements)}")
-    try:
-        return con.sql(statements[0].query).to_arrow_table()
-    except duckdb.Error as err:
-        raise explain_error(err, con) from None
+
+    def work(c: duckdb.DuckDBPyConnection) -> int:
+        reader = c.sql(statements[0].query).to_arrow_reader(FETCH_ROWS * 8)
+        fields = []
+        for f in reader.schema:
+            unit = registry_unit(f.name)
+            fields.append(f.with_metadata({"unit": unit}) if unit else f)
+        schema = pa.schema(fields)
+        rows = 0
+        with pq.ParquetWriter(target, schema) as writer:
+            for batch in reader:
+                writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+                rows += batch.num_rows
+        return rows
+
+    return bounded(con, work, timeout_s)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -391,8 +617,12 @@ def _is_number(value) -> bool:
     return isinstance(value, int | float | decimal.Decimal) and not isinstance(value, bool)
 
 
-def format_table(result: Result, max_rows: int = 0, max_width: int = 0) -> str:
-    """An aligned text table: numbers right-aligned, text left-aligned, one header rule."""
+TABLE_HARD_LIMIT = 100_000  # the table format never holds more rows than this (--format csv streams any number)
+
+
+def format_table(result: Result, max_rows: int = 0, max_width: int = 0, more: bool = False, limit: int = 0) -> str:
+    """An aligned text table: numbers right-aligned, text left-aligned, one header rule. `more`: the result had more
+    rows than the `limit` shown (a streamed result, whose total is not known)."""
     if result.statement_type == ST.EXPLAIN and len(result.columns) == 2:
         return "\n".join(str(row[1]).rstrip("\n") for row in result.rows)
     rows = result.rows if max_rows <= 0 else result.rows[:max_rows]
@@ -416,7 +646,13 @@ def format_table(result: Result, max_rows: int = 0, max_width: int = 0) -> str:
 
     lines = [line(list(result.columns)), "  ".join("-" * w for w in widths)]
     lines += [line(r) for r in body]
-    if len(rows) < len(result.rows):
+    if more:
+        lines.append(
+            f"(more than {limit} rows; {limit} shown; "
+            + ("--max-rows 0 shows up to 100,000, " if limit < TABLE_HARD_LIMIT else "")
+            + "--format csv streams them all)"
+        )
+    elif len(rows) < len(result.rows):
         lines.append(f"({len(result.rows)} rows, {len(rows)} shown; --max-rows 0 shows all)")
     elif not result.rows:
         lines.append("(no rows)")
@@ -454,6 +690,38 @@ def _csv_value(value) -> str:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return str(value)
+
+
+def csv_writer(handle):
+    """A stream consumer writing CSV rows to handle as they arrive; returns the row count."""
+
+    def consume(columns, types, batches) -> int:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        count = 0
+        for batch in batches:
+            writer.writerows([_csv_value(v) for v in row] for row in batch)
+            count += len(batch)
+        return count
+
+    return consume
+
+
+def json_writer(handle):
+    """A stream consumer writing a JSON array of row objects to handle as rows arrive; returns the row count."""
+
+    def consume(columns, types, batches) -> int:
+        count = 0
+        handle.write("[")
+        for batch in batches:
+            for row in batch:
+                record = dict(zip(columns, (_json_value(v) for v in row), strict=True))
+                handle.write(("," if count else "") + "\n  " + json.dumps(record, ensure_ascii=False))
+                count += 1
+        handle.write("\n]\n" if count else "]\n")
+        return count
+
+    return consume
 
 
 def format_csv(result: Result) -> str:

@@ -8,8 +8,10 @@ import hashlib
 import io
 import json
 import math
+import os
 import re
 import shutil
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -241,7 +243,10 @@ def test_reading_outside_the_repository_is_refused(capsys, dataset):
     ]:
         code, out, err = run_cli(capsys, "sql", sql)
         assert code == 1 and out == ""
-        assert err.startswith("memwall sql: refused to read") and "inside the repository" in err, err
+        # refused by the sandbox (a path outside the repository), or before, by the table-function allow-list
+        assert (err.startswith("memwall sql: refused to read") and "inside the repository" in err) or (
+            "is not allowed here" in err
+        ), err
 
 
 def test_reading_inside_the_repository_is_allowed(capsys, dataset):
@@ -501,6 +506,114 @@ def test_coverage_lists_the_rows_short_of_an_unmet_share(project):
     assert build.run(["ingest"], quiet=True) == 0
     results = coverage.measure(project / "curated")
     short = coverage.shortfalls(project / "curated", results)
-    # Fixture: GPT-3 has compute; BERT-Large and Mixtral do not (1 of 3 < 75%). Every model has parameters (met).
-    assert short["models: share with training compute"] == ["bert-large", "mixtral-8x7b"]
-    assert "models: share with parameters" not in short
+    # Fixture: GPT-3 has compute; BERT-Large and Mixtral do not (1 of 3 < 80%). Every model has parameters (met).
+    assert short["models 2012-2026: share with training compute"] == ["bert-large", "mixtral-8x7b"]
+    assert "models 2012-2026: share with parameters" not in short
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# memwall sql: bounded in time and memory, interruptible, streaming; outputs never land on the project's files
+
+CROSS_JOIN = "SELECT count(*) FROM range(100000000) a, range(100000000) b"
+
+
+def test_a_query_over_the_time_limit_ends_with_a_message(capsys, dataset):
+    code, out, err = run_cli(capsys, "sql", CROSS_JOIN, "--timeout", "1")
+    assert code == 1 and out == ""
+    assert "ran longer than the time limit (1 s" in err and "--timeout" in err, err
+
+
+def test_a_query_over_the_memory_limit_ends_with_a_message(capsys, dataset):
+    code, out, err = run_cli(capsys, "sql", "SELECT list(range) FROM range(300000000)", "--memory-limit", "100MB")
+    assert code == 1 and out == ""
+    assert "more memory than the limit" in err, err
+
+
+def test_sigint_ends_a_running_query_within_a_second(dataset):
+    import signal
+    import time
+
+    env = {**os.environ, "MEMWALL_ROOT": str(dataset)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "sql", CROSS_JOIN, "--timeout", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3.0)  # imports done, the query running
+    assert process.poll() is None, process.communicate()
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    elapsed = time.monotonic() - sent
+    assert process.returncode == 1 and "interrupted (Ctrl-C)" in err, err
+    assert elapsed < 1.0, f"the query ran {elapsed:.2f} s after Ctrl-C"
+
+
+def test_invalid_utf8_on_standard_input_is_a_one_line_error(dataset):
+    env = {**os.environ, "MEMWALL_ROOT": str(dataset)}
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "sql", "-"], input=b"select \xff\xfe 1", env=env, capture_output=True
+    )
+    err = result.stderr.decode()
+    assert result.returncode == 1 and err.count("\n") == 1 and "not UTF-8" in err, err
+
+
+def test_an_overlong_query_is_refused_before_parsing(capsys, dataset):
+    sql = " UNION ALL ".join(["SELECT 1"] * 20_000)
+    code, _, err = run_cli(capsys, "sql", sql)
+    assert code == 1 and "at most 100,000" in err, err
+
+
+def test_results_stream_and_the_table_format_stops_early(capsys, dataset):
+    code, out, err = run_cli(capsys, "sql", "SELECT * FROM range(3000000000)", "--max-rows", "3")
+    assert code == 0, err
+    assert out.splitlines()[-1].startswith("(more than 3 rows")
+    code, out, err = run_cli(capsys, "sql", "SELECT * FROM range(5)", "--format", "json")
+    assert code == 0 and json.loads(out) == [{"range": i} for i in range(5)]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "pipeline/cli.py",
+        "figures/x/manifest.json",
+        ".git/hooks/pre-commit",
+        "raw/x.csv",
+        "curated/x.parquet",
+        "datapackage.json",
+        "result.csv",
+    ],
+)
+def test_output_into_the_project_is_refused(capsys, dataset, target):
+    for folder in ("pipeline", "figures", ".git/hooks", "raw"):
+        (dataset / folder).mkdir(parents=True, exist_ok=True)
+    before = tree_digest(dataset)
+    code, _, err = run_cli(capsys, "sql", "SELECT 1 AS x", "--format", "parquet", "--output", str(dataset / target))
+    assert code == 1 and "refusing" in err, err
+    assert tree_digest(dataset) == before
+
+
+def test_output_into_a_users_own_folder_works_and_never_overwrites_without_force(capsys, dataset):
+    target = dataset / "out" / "x.csv"
+    code, _, err = run_cli(capsys, "sql", "SELECT 1 AS x", "--format", "csv", "--output", str(target))
+    assert code == 0 and target.read_text() == "x\n1\n", err
+    code, _, err = run_cli(capsys, "sql", "SELECT 2 AS x", "--format", "csv", "--output", str(target))
+    assert code == 1 and "--force" in err and target.read_text() == "x\n1\n"
+    code, _, err = run_cli(capsys, "sql", "SELECT 2 AS x", "--format", "csv", "--output", str(target), "--force")
+    assert code == 0 and target.read_text() == "x\n2\n"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM checkpoint()",
+        "SELECT * FROM query('SELECT 1')",
+        "SELECT * FROM glob('*')",
+        "PIVOT (SELECT * FROM query_table('models')) ON domain USING count(*)",
+    ],
+)
+def test_table_functions_come_from_an_allow_list(capsys, dataset, sql):
+    code, _, err = run_cli(capsys, "sql", sql)
+    assert code == 1 and "is not allowed here" in err, err
