@@ -35,6 +35,13 @@ $(SETUP): requirements.lock pyproject.toml
 
 setup: $(SETUP) ## Create .venv with the pinned dependencies
 
+# The oldest DuckDB the database file promises to open (pipeline/database.py OLDEST_READER), for the test that opens
+# it: installed beside the project's own DuckDB, never imported by the pipeline.
+OLD_DUCKDB := $(VENV)/duckdb-1.1.3
+$(OLD_DUCKDB)/.installed: $(SETUP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(OLD_DUCKDB) duckdb==1.1.3
+	@touch $@
+
 $(RAW_LIST): FORCE
 	@printf '%s\n' $(RAW) | cmp -s - $@ 2>/dev/null || printf '%s\n' $(RAW) > $@
 
@@ -73,7 +80,7 @@ data: $(TABLES) $(FITS) $(REPORT) $(DATABASE) $(PACKAGE) ## Build curated/ (Parq
 
 figures: data $(MANIFEST) ## Build the dataset and render every figure (the main job)
 
-test: $(SETUP) ## Run the test suite
+test: $(SETUP) $(OLD_DUCKDB)/.installed ## Run the test suite
 	$(BIN)/python -m pytest
 
 lint: $(SETUP) ## Check style with ruff

@@ -51,12 +51,56 @@ VIEWS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# The oldest DuckDB that reads curated/memwall.duckdb: the file is written in that version's storage format (DuckDB 2.0
+# would otherwise write a format no 1.x release opens). The test suite opens the built file with this release.
+STORAGE_VERSION = "v1.1.0"
+OLDEST_READER = "1.1.3"
+
+
+def _double(value: float) -> str:
+    """A DOUBLE literal (DuckDB reads 1.5 as a DECIMAL, 1.5e0 as a DOUBLE, both exactly as written)."""
+    return format(value, ".17e")
+
+
+def _t975_sql() -> str:
+    """Student's t 97.5% quantile for df degrees of freedom, the same numbers as pipeline.detmath.t975: the table to
+    200, the Cornish-Fisher expansion beyond."""
+    from pipeline import detmath
+
+    table = "[" + ", ".join(_double(v) for v in detmath._T975) + "]"
+    z = _double(detmath._Z975)
+    g1 = f"({z}^3 + {z}) / 4e0"
+    g2 = f"(5e0 * {z}^5 + 16e0 * {z}^3 + 3e0 * {z}) / 96e0"
+    g3 = f"(3e0 * {z}^7 + 19e0 * {z}^5 + 17e0 * {z}^3 - 15e0 * {z}) / 384e0"
+    g4 = f"(79e0 * {z}^9 + 776e0 * {z}^7 + 1482e0 * {z}^5 - 1920e0 * {z}^3 - 945e0 * {z}) / 92160e0"
+    expansion = f"{z} + ({g1}) / df + ({g2}) / df^2 + ({g3}) / df^3 + ({g4}) / df^4"
+    return (
+        f"CREATE MACRO t975(df) AS CASE WHEN df < 1 THEN NULL WHEN df <= 200 THEN {table}[df::BIGINT] "
+        f"ELSE {expansion} END"
+    )
+
+
+_LOGV = "log10(CASE WHEN value > 0 THEN value END)"
 MACROS = [
     # Fractional year at a date (the start of the day); release_fractional_year uses the date's midpoint instead.
     "CREATE MACRO fractional_year(d) AS year(d) + (dayofyear(d) - 1) / "
     "(CASE WHEN (year(d) % 4 = 0 AND year(d) % 100 <> 0) OR year(d) % 400 = 0 THEN 366 ELSE 365 END)",
     # Aggregate: fitted growth per 2 years of value against date (OLS of log10 value on fractional year).
     "CREATE MACRO growth_per_2y(d, v) AS power(10, 2 * regr_slope(log10(v), fractional_year(d)))",
+    _t975_sql(),
+    # Aggregate: the whole fit, as curated/fits.parquet holds it for the same points (OLS of log10 value on year).
+    f"""CREATE MACRO growth(year, value) AS struct_pack(
+        growth_per_2y := power(10, 2 * regr_slope({_LOGV}, year)),
+        ci_low := power(10, 2 * (regr_slope({_LOGV}, year) - t975(regr_count({_LOGV}, year) - 2)
+            * sqrt(greatest(regr_syy({_LOGV}, year) - regr_slope({_LOGV}, year) * regr_sxy({_LOGV}, year), 0)
+                   / (regr_count({_LOGV}, year) - 2) / regr_sxx({_LOGV}, year)))),
+        ci_high := power(10, 2 * (regr_slope({_LOGV}, year) + t975(regr_count({_LOGV}, year) - 2)
+            * sqrt(greatest(regr_syy({_LOGV}, year) - regr_slope({_LOGV}, year) * regr_sxy({_LOGV}, year), 0)
+                   / (regr_count({_LOGV}, year) - 2) / regr_sxx({_LOGV}, year)))),
+        n := regr_count({_LOGV}, year),
+        start_year := min(year) FILTER (WHERE value > 0),
+        end_year := max(year) FILTER (WHERE value > 0),
+        r2 := regr_r2({_LOGV}, year))""",
 ]
 
 
@@ -82,14 +126,19 @@ def create_schema(con: duckdb.DuckDBPyConnection, curated_dir: Path, materialize
 
 
 def build_database(curated_dir: Path, target: Path) -> None:
-    """Build the database in a temporary file beside the target and rename it into place."""
+    """Build the database in a temporary file beside the target, in STORAGE_VERSION's format, and rename it into
+    place."""
     fd, tmp = tempfile.mkstemp(prefix=".memwall.", suffix=".duckdb.tmp", dir=target.parent)
     os.close(fd)
     os.unlink(tmp)  # DuckDB creates the file itself
     try:
-        con = duckdb.connect(tmp)
+        con = duckdb.connect()
+        con.execute(f"ATTACH {_quote(tmp)} AS memwall (STORAGE_VERSION {_quote(STORAGE_VERSION)})")
+        con.execute("USE memwall")
         create_schema(con, curated_dir, materialize=True)
-        con.execute("CHECKPOINT")
+        con.execute("CHECKPOINT memwall")
+        con.execute("USE memory")
+        con.execute("DETACH memwall")
         con.close()
         os.replace(tmp, target)
     finally:
