@@ -21,6 +21,11 @@ import pyarrow.parquet as pq
 from pipeline import fields as F
 from pipeline import paths
 
+# One title, one home and one citation for the dataset, wherever it is named (CITATION.cff, datapackage.json, the
+# gallery, the README): tests/test_package.py checks every place against these.
+TITLE = "memwall: a cited dataset of the historical scaling of AI hardware and AI models"
+PROJECT_URL = "https://github.com/memwall/memwall"
+AUTHOR = "memwall contributors"
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 TABLE_SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
 DATA_LICENSE = {
@@ -105,6 +110,11 @@ VIEW_COLUMNS: dict[str, tuple[str, str, str]] = {
     ),
 }
 MACRO_DOCS = {
+    "growth(year, value)": "Aggregate returning a struct: the OLS fit of log10(value) on year (a fractional year, e.g. "
+    "release_fractional_year) as curated/fits.parquet holds it for the same points: growth_per_2y, its 95% interval "
+    "ci_low and ci_high, n, start_year, end_year, r2. `SELECT unnest(growth(release_fractional_year, "
+    "memory_bandwidth_bytes_per_s)) FROM accelerators WHERE segment = 'datacenter'`.",
+    "t975(df)": "Student's t 97.5% quantile for df degrees of freedom (the multiplier of the 95% intervals).",
     "fractional_year(d)": "Fractional year at the start of date d: year(d) + (day of year - 1) / days in the year.",
     "growth_per_2y(d, v)": "Aggregate: fitted growth factor per 2 years of v against date d (OLS of log10(v) on "
     "fractional_year(d)): `SELECT growth_per_2y(release_date, memory_bytes) FROM accelerators`.",
@@ -150,6 +160,8 @@ def table_schema(table: F.Table) -> dict:
         "$schema": TABLE_SCHEMA_PROFILE,
         "fields": [field_descriptor(f) for f in table.fields],
         "primaryKey": PRIMARY_KEYS.get(table.name, [table.key]),
+        # Parquet nulls reach frictionless as "nan" (floats) or "" (text): both mean missing, nothing else does.
+        "missingValues": ["", "nan"],
     }
     foreign = []
     for f in table.fields:
@@ -178,7 +190,8 @@ def resource(table: F.Table, curated_dir: Path, root: Path) -> dict:
         "path": rel(path),
         "format": "parquet",
         "mediatype": "application/vnd.apache.parquet",
-        "bytes": len(data),
+        # No "bytes": frictionless cannot measure a Parquet source and would report every resource invalid. The hash
+        # is checked by the tests (frictionless does not read it for Parquet).
         "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
         "description": table.description,
         "sources": table_sources(table, root),
@@ -192,7 +205,8 @@ def datapackage(curated_dir: Path, version: str, root: Path | None = None) -> di
     return {
         "$schema": PROFILE,
         "name": "memwall",
-        "title": "memwall: historical scaling of AI hardware and AI models",
+        "title": TITLE,
+        "homepage": PROJECT_URL,
         "description": (
             "Cited records of accelerators and CPUs (peak FLOP/s per number format, memory capacity, DRAM and "
             "interconnect bandwidth), DRAM and link generations, and notable AI models (parameters, training "
@@ -202,7 +216,7 @@ def datapackage(curated_dir: Path, version: str, root: Path | None = None) -> di
         ),
         "version": version,
         "keywords": KEYWORDS,
-        "contributors": [{"title": "memwall contributors", "roles": ["creator"]}],
+        "contributors": [{"title": AUTHOR, "roles": ["creator"]}],
         "licenses": [DATA_LICENSE, CODE_LICENSE],
         "sources": PACKAGE_SOURCES,
         "resources": [resource(table, curated_dir, root) for table in F.TABLES.values()],
@@ -211,6 +225,101 @@ def datapackage(curated_dir: Path, version: str, root: Path | None = None) -> di
 
 def render_datapackage(curated_dir: Path, version: str, root: Path | None = None) -> str:
     return json.dumps(datapackage(curated_dir, version, root), indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Citation: CITATION.cff and a BibTeX entry, both from the version and its release date in CHANGELOG-DATA.md
+
+
+def release_date(version: str, changelog_text: str) -> str:
+    """The release date of a version, from its changelog heading '## <version> (YYYY-MM-DD) — ...'."""
+    match = re.search(rf"^## {re.escape(version)} \((\d{{4}}-\d{{2}}-\d{{2}})\)", changelog_text, re.MULTILINE)
+    if not match:
+        raise PackageError(
+            f"{CHANGELOG}: the '## {version}' heading has no release date; write it as "
+            f"'## {version} (YYYY-MM-DD) — ...'"
+        )
+    return match.group(1)
+
+
+def bibtex(version: str, date: str) -> str:
+    """A BibTeX entry for the dataset version: the author is an organisation (double braces keep BibTeX from
+    reading it as a person's name), the version and URL are in the note for styles without those fields."""
+    return "\n".join(
+        [
+            "@misc{memwall,",
+            f"  author       = {{{{{AUTHOR}}}}},",
+            "  title        = {{memwall}: a cited dataset of the historical scaling of {AI} hardware and {AI} models},",
+            f"  year         = {{{date[:4]}}},",
+            f"  version      = {{{version}}},",
+            f"  url          = {{{PROJECT_URL}}},",
+            f"  howpublished = {{\\url{{{PROJECT_URL}}}}},",
+            f"  note         = {{Dataset version {version}, released {date}; data CC BY 4.0}}",
+            "}",
+        ]
+    )
+
+
+def citation_cff(version: str, date: str) -> str:
+    """CITATION.cff (CFF 1.2.0) for the dataset version."""
+    return f"""# Generated by `python -m pipeline.build package` (pipeline/package.py, CHANGELOG-DATA.md); do not edit.
+cff-version: 1.2.0
+message: >-
+  If you use the memwall data or figures, please cite the dataset with the version you used (printed on every
+  figure, stored in every Parquet file and in datapackage.json), the paper it reproduces, and, for a specific value,
+  the original source given in that row's source_url.
+type: dataset
+title: "{TITLE}"
+abstract: >-
+  Cited records of accelerators and CPUs (peak FLOP/s per number format, memory capacity, DRAM and interconnect
+  bandwidth), DRAM and link generations, and notable AI models (parameters, training compute), 1996-2026, in base
+  units, with fitted growth rates and 95% intervals; it reproduces the figures and rates of "AI and Memory Wall"
+  (Gholami et al., IEEE Micro 2024) and carries them to 2026.
+authors:
+  - name: "{AUTHOR}"
+version: "{version}"
+date-released: {date}
+url: "{PROJECT_URL}"
+repository-code: "{PROJECT_URL}"
+license:
+  - CC-BY-4.0
+  - MIT
+keywords:
+{chr(10).join(f"  - {k}" for k in KEYWORDS)}
+preferred-citation:
+  type: dataset
+  title: "{TITLE}"
+  authors:
+    - name: "{AUTHOR}"
+  version: "{version}"
+  year: {date[:4]}
+  date-released: {date}
+  url: "{PROJECT_URL}"
+  notes: "Dataset version {version}. Data CC BY 4.0."
+references:
+  - type: article
+    title: "AI and Memory Wall"
+    authors:
+      - family-names: Gholami
+        given-names: Amir
+      - family-names: Yao
+        given-names: Zhewei
+      - family-names: Kim
+        given-names: Sehoon
+      - family-names: Hooper
+        given-names: Coleman
+      - family-names: Mahoney
+        given-names: Michael W.
+      - family-names: Keutzer
+        given-names: Kurt
+    journal: IEEE Micro
+    year: 2024
+    url: "https://arxiv.org/abs/2403.14123"
+    identifiers:
+      - type: other
+        value: "arXiv:2403.14123"
+        description: arXiv identifier
+"""
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -377,7 +486,9 @@ def build(curated_dir: Path | None = None, root: Path | None = None) -> None:
         queries_text = docs.refresh(queries.read_text(encoding="utf-8"), curated_dir) if queries.exists() else None
     except QueryError as err:
         raise PackageError(f"a query in docs/QUERIES.md fails: {err}") from None
+    date = release_date(version, changelog_text)
     with staged() as out:
+        out.write_text(root / "CITATION.cff", citation_cff(version, date))
         out.write_text(root / "datapackage.json", render_datapackage(curated_dir, version, root))
         out.write_text(root / "docs" / "DATA_DICTIONARY.md", data_dictionary(curated_dir, version))
         out.write_text(changelog, changelog_text)
