@@ -62,7 +62,8 @@ def refresh(text: str, curated_dir: Path | None = None, source: str = "parquet")
                 output = render(example.sql, con)
             except query.QueryError as err:
                 raise query.QueryError(f"{QUERIES}:{example.line}: {err}") from None
-            block = f"```text\n{output}\n```"
+            # a value cannot close the block early: backticks in an output become the look-alike U+02CB
+            block = f"```text\n{output.replace('`', chr(0x2CB))}\n```"
             if example.shown_span:
                 start, end = example.shown_span
                 pieces += [text[position:start], "\n" if text[start] == "\n" else "", block]
