@@ -62,6 +62,14 @@ DIRECTIONS = ("bidirectional", "per_direction")
 PRECISIONS = ("day", "month", "year")
 ACCELERATOR_STATUSES = ("shipping", "announced", "cancelled")
 MODEL_STATUSES = ("released", "unreleased", "preview")
+LINK_STATUSES = ("shipping", "announced")
+# The statuses whose values are final: fits use only these rows (an announcement or a preview never sets a record).
+FINAL_STATUSES = {
+    "accelerators": ("shipping",),
+    "memory_technologies": ("shipping",),
+    "interconnects": ("shipping",),
+    "models": ("released", "unreleased"),
+}
 # Key cells of an accelerator row: each is filled or explained in not_published / not_applicable. "peak" stands for
 # every peak_* column (the headline peak: the highest dense rate in any format).
 ACCELERATOR_KEY_CELLS = ("peak", "memory_capacity", "memory_bandwidth", "interconnect_bandwidth")
@@ -364,6 +372,17 @@ MEMORY_TECHNOLOGIES = Table(
             choices=("chip", "stack", "dimm"),
         ),
         Field("standard", "string", None, "The JEDEC or vendor standard (JESD235 ...).", "standard"),
+        Field(
+            "status",
+            "string",
+            None,
+            "shipping (products with it are available) or announced (specified or announced, no product available "
+            "yet) when recorded.",
+            "status",
+            "enum",
+            True,
+            LINK_STATUSES,
+        ),
         *_provenance(),
     ),
 )
@@ -440,6 +459,17 @@ INTERCONNECTS = Table(
             "enum",
             True,
             DIRECTIONS,
+        ),
+        Field(
+            "status",
+            "string",
+            None,
+            "shipping (products with it are available) or announced (specified or announced, no product available "
+            "yet) when recorded.",
+            "status",
+            "enum",
+            True,
+            LINK_STATUSES,
         ),
         *_provenance(),
     ),
@@ -664,6 +694,14 @@ FITS = Table(
         Field("slope_log10_per_year", "float64", "1/year", "Fitted slope of log10(value) per year."),
         Field("intercept_log10", "float64", None, "Fitted log10(value) at year 0 (use with slope)."),
         Field("slope_stderr", "float64", "1/year", "Standard error of the slope."),
+        Field("mean_year", "float64", "year", "Mean fractional year of the points (OLS rows): the fit's pivot."),
+        Field(
+            "residual_std_log10",
+            "float64",
+            None,
+            "Standard deviation of the residuals of log10(value) (OLS rows), with n - 2 degrees of freedom: with "
+            "mean_year and slope_stderr it gives the confidence band of the fitted line.",
+        ),
         Field("growth_per_2y", "float64", "ratio", "Fitted growth factor per 2 years: 10^(2 x slope)."),
         Field(
             "growth_per_2y_ci_low",
@@ -704,8 +742,42 @@ FITS = Table(
             "year",
             "Most likely break year of a two-segment fit (NaN if too few points).",
         ),
+        Field(
+            "log10_at_break",
+            "float64",
+            None,
+            "log10 of the two-segment fit's value at break_year (with the two rates it draws both segments).",
+        ),
+        Field("n_before_break", "int64", "count", "Points at or before break_year."),
+        Field("n_after_break", "int64", "count", "Points after break_year."),
         Field("growth_per_2y_before_break", "float64", "ratio", "Growth per 2 years before break_year."),
+        Field(
+            "growth_per_2y_before_break_ci_low",
+            "float64",
+            "ratio",
+            "Lower end of the 95% interval of growth_per_2y_before_break (t with n - 3 degrees of freedom; the break "
+            "year taken as given).",
+        ),
+        Field(
+            "growth_per_2y_before_break_ci_high",
+            "float64",
+            "ratio",
+            "Upper end of the 95% interval of growth_per_2y_before_break.",
+        ),
         Field("growth_per_2y_after_break", "float64", "ratio", "Growth per 2 years after break_year."),
+        Field(
+            "growth_per_2y_after_break_ci_low",
+            "float64",
+            "ratio",
+            "Lower end of the 95% interval of growth_per_2y_after_break (t with n - 3 degrees of freedom; the break "
+            "year taken as given).",
+        ),
+        Field(
+            "growth_per_2y_after_break_ci_high",
+            "float64",
+            "ratio",
+            "Upper end of the 95% interval of growth_per_2y_after_break.",
+        ),
         Field(
             "break_supported",
             "bool",

@@ -17,6 +17,7 @@ call, and the stored floats are rounded to STORED_DIGITS significant digits.
 from __future__ import annotations
 
 import math
+import os
 import tomllib
 import zlib
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ class Series:
     total_growth_years: float | None = None
     paper_growth_per_2y: float | None = None
     labels: dict[str, str] = field(default_factory=dict)  # accelerator/model id -> label printed in figures
+    labels_1col: list[str] = field(default_factory=list)  # the ids labelled in single-column figures
     label_by: str | None = None
     fit: bool = True  # False: points drawn in figures, never fitted (e.g. recommenders in Figure 2a)
 
@@ -86,6 +88,10 @@ def load_series(path: Path = SERIES_FILE) -> list[Series]:
             )
         entry = dict(entry)
         entry["labels"] = dict(entry.get("labels", {}))
+        entry["labels_1col"] = list(entry.get("labels_1col", []))
+        missing = [i for i in entry["labels_1col"] if i not in entry["labels"]]
+        if missing:
+            raise FitError(f"{path.name}: series #{position}: labels_1col {missing} are not among its labels")
         entry["description"] = " ".join(entry["description"].split())
         series = Series(**entry)
         if series.selection not in SELECTIONS:
@@ -103,31 +109,45 @@ def load_series(path: Path = SERIES_FILE) -> list[Series]:
 def connect_curated(curated_dir: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with one view per curated Parquet table."""
     con = duckdb.connect()
+    threads = os.environ.get("MEMWALL_DUCKDB_THREADS")  # a test varies it: the results must not depend on it
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
     for name in F.RAW_TABLES:
         path = (curated_dir / f"{name}.parquet").as_posix().replace("'", "''")
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
     return con
 
 
-def points_sql(series: Series, selection: str | None = None) -> str:
-    """SQL returning the points of a series: id, name, label, x (fractional year), value, source_url."""
+def points_sql(series: Series, selection: str | None = None, final_only: bool = True) -> str:
+    """SQL returning the points of a series: id, name, label, release_date, x (fractional year), value, source_url,
+    provisional (announced, preview or cancelled: never fitted) and estimate (the value is someone's estimate).
+
+    final_only (the fits): only rows whose status is final (fields.FINAL_STATUSES), so an announcement or a preview
+    never sets a record or anchors a line. Figures also ask for the others, to draw them hollow."""
     selection = selection or series.selection
     table = F.TABLES[series.table]
     label_column = series.label_by or "name"
+    final = ", ".join(f"'{s}'" for s in F.FINAL_STATUSES[series.table])
+    estimate = "source_kind = 'estimate'"
+    if series.table == "models" and "training_compute" in series.value:
+        estimate += " OR training_compute_method = 'third_party'"
     base = f"""
         SELECT {table.key} AS id, name, CAST({label_column} AS VARCHAR) AS label_text, release_date,
-               release_fractional_year AS x, CAST({series.value} AS DOUBLE) AS value, source_url
+               release_fractional_year AS x, CAST({series.value} AS DOUBLE) AS value, source_url,
+               status NOT IN ({final}) AS provisional, coalesce({estimate}, false) AS estimate
         FROM {series.table}
         WHERE ({series.where})
           AND release_fractional_year >= {series.window_start}
           AND release_fractional_year < {series.window_end} + 1
           AND ({series.value}) > 0
+          {f"AND status IN ({final})" if final_only else ""}
     """
+    columns = "id, name, label_text, release_date, x, value, source_url, provisional, estimate"
     if selection == "all":
-        return f"SELECT * FROM ({base}) ORDER BY x, value DESC, id"
+        return f"SELECT {columns} FROM ({base}) ORDER BY x, value DESC, id"
     if selection == "frontier":
         return f"""
-            SELECT id, name, label_text, release_date, x, value, source_url FROM (
+            SELECT {columns} FROM (
               SELECT *, max(value) OVER (ORDER BY x, value DESC, id
                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_max
               FROM ({base}))
@@ -190,9 +210,10 @@ def ols_arrays(x: np.ndarray, y_log10: np.ndarray) -> dict[str, float]:
 
 def _stats_from_moments(n: int, slope: float, intercept: float, sxx: float, syy: float, sxy: float) -> dict:
     residual = max(syy - slope * sxy, 0.0)
-    stderr = math.sqrt(residual / (n - 2) / sxx) if n > 2 else math.nan
+    residual_std = math.sqrt(residual / (n - 2)) if n > 2 else math.nan
+    stderr = residual_std / math.sqrt(sxx) if n > 2 else math.nan
     r2 = (sxy * sxy) / (sxx * syy) if syy > 0 else 1.0
-    return {"n": n, "slope": slope, "intercept": intercept, "stderr": stderr, "r2": r2}
+    return {"n": n, "slope": slope, "intercept": intercept, "stderr": stderr, "r2": r2, "residual_std": residual_std}
 
 
 def bootstrap_interval(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, float]:
@@ -262,10 +283,19 @@ def two_segment(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """
     empty = {
         "break_year": math.nan,
+        "log10_at_break": math.nan,
+        "n_before_break": 0,
+        "n_after_break": 0,
         "growth_per_2y_before_break": math.nan,
+        "growth_per_2y_before_break_ci_low": math.nan,
+        "growth_per_2y_before_break_ci_high": math.nan,
         "growth_per_2y_after_break": math.nan,
+        "growth_per_2y_after_break_ci_low": math.nan,
+        "growth_per_2y_after_break_ci_high": math.nan,
         "break_supported": False,
     }
+    if x.size < 2 * MIN_POINTS_PER_SEGMENT + 1:
+        return empty
     order = np.argsort(x, kind="stable")
     x, y = x[order], y[order]
     n = x.size
@@ -277,14 +307,16 @@ def two_segment(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         return empty
     if n > HINGE_EXACT_MAX_POINTS:  # large series: rank the candidates cheaply, then fit the best one as below
         candidates = candidates[[_best_hinge(x, y, candidates)]]
-    u = x - math.fsum(x) / n
-    v = y - math.fsum(y) / n
+    xm, ym = math.fsum(x) / n, math.fsum(y) / n
+    u = x - xm
+    v = y - ym
     suu, suv, svv = math.fsum(u * u), math.fsum(u * v), math.fsum(v * v)
     sse_line = max(svv - suv * suv / suu, 0.0)
     best = None
     for t in candidates:
-        h = np.maximum(0.0, x - t)
-        h = h - math.fsum(h) / n
+        hinge = np.maximum(0.0, x - t)
+        hbar = math.fsum(hinge) / n
+        h = hinge - hbar
         shh, suh, shv = math.fsum(h * h), math.fsum(u * h), math.fsum(h * v)
         det = suu * shh - suh * suh
         if not det > 0:
@@ -293,17 +325,30 @@ def two_segment(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         c = (suu * shv - suh * suv) / det  # change of slope at the break
         sse = max(svv - (b * suv + c * shv), 0.0)
         if best is None or sse < best[0]:
-            best = (sse, float(t), b, c)
+            best = (sse, float(t), b, c, hbar, suu, shh, suh, det)
     if best is None:
         return empty
-    sse, t, b, c = best
+    sse, t, b, c, hbar, suu_, shh, suh, det = best
     tiny = 1e-300
     bic_line = n * detmath.ln(max(sse_line, tiny) / n) + 2 * detmath.ln(n)
     bic_break = n * detmath.ln(max(sse, tiny) / n) + 4 * detmath.ln(n)
+    # Intervals of both slopes, the break year taken as given (it was chosen from the data: the intervals are narrower
+    # than an interval that also reflected that choice).
+    sigma2 = sse / (n - 3)
+    t_quantile = detmath.t975(n - 3)
+    half_before = t_quantile * math.sqrt(sigma2 * shh / det)
+    half_after = t_quantile * math.sqrt(max(sigma2 * (shh + suu_ - 2 * suh) / det, 0.0))
     return {
         "break_year": t,
+        "log10_at_break": ym + b * (t - xm) - c * hbar,
+        "n_before_break": int(np.count_nonzero(x <= t)),
+        "n_after_break": int(np.count_nonzero(x > t)),
         "growth_per_2y_before_break": growth_per_2y(b),
+        "growth_per_2y_before_break_ci_low": growth_per_2y(b - half_before),
+        "growth_per_2y_before_break_ci_high": growth_per_2y(b + half_before),
         "growth_per_2y_after_break": growth_per_2y(b + c),
+        "growth_per_2y_after_break_ci_low": growth_per_2y(b + c - half_after),
+        "growth_per_2y_after_break_ci_high": growth_per_2y(b + c + half_after),
         "break_supported": bool(bic_line - bic_break > BIC_MARGIN),
     }
 
@@ -374,6 +419,8 @@ def fit_series(con: duckdb.DuckDBPyConnection, series: Series, selection: str) -
         "slope_log10_per_year": float(slope),
         "intercept_log10": float(intercept),
         "slope_stderr": moments["stderr"],
+        "mean_year": math.fsum(x) / x.size,
+        "residual_std_log10": moments["residual_std"],
         **describe_slope(float(slope), moments["stderr"], int(n)),
         "growth_per_2y_boot_ci_low": boot_low,
         "growth_per_2y_boot_ci_high": boot_high,
@@ -395,10 +442,9 @@ def fit_series(con: duckdb.DuckDBPyConnection, series: Series, selection: str) -
         "growth_per_2y_boot_ci_high": math.nan,
         "total_growth": detmath.pow10(robust["slope"] * total_years),
         "r2": math.nan,
-        "break_year": math.nan,
-        "growth_per_2y_before_break": math.nan,
-        "growth_per_2y_after_break": math.nan,
-        "break_supported": False,
+        "mean_year": math.nan,
+        "residual_std_log10": math.nan,
+        **{k: v for k, v in two_segment(x[:0], y[:0]).items()},
     }
     return [ols, theil]
 

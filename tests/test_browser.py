@@ -69,3 +69,63 @@ def test_page_renders_offline_with_its_marks_and_no_console_output(name, tmp_pat
     points = len(re.findall(r'aria-roledescription="point"', dom))
     assert points >= point_rows, f"{points} points drawn for {point_rows} data points"
     assert "mark-text" in dom, "no text marks (labels, axes) drawn"
+
+
+PAYLOADS = {
+    # what ingest refuses (markup), written straight into curated/ as if ingest had been bypassed
+    "name": "GPT-3</script><script>document.body.setAttribute('data-pwned','script')</script>",
+    "source_url": "https://example.org/\"><img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">",
+    # and what ingest lets through (no markup characters), which must stay inert text
+    "organization": "'); document.body.setAttribute('data-pwned','js'); //",
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_figures(tmp_path_factory):
+    """Every figure rendered from curated tables whose rows carry script payloads in the fields that reach the HTML
+    (names in labels and tooltips, source URLs in links)."""
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = tmp_path_factory.mktemp("hostile") / "repo"
+    shutil.copytree(paths.CURATED, root / "curated", ignore=shutil.ignore_patterns("*.duckdb*", ".*"))
+    for file in ("VERSION", "CHANGELOG-DATA.md"):
+        shutil.copy(paths.ROOT / file, root / file)
+    for table, key, ids in (
+        ("models", "model_id", ("gpt-3-175b", "alexnet", "bert-large")),
+        ("accelerators", "accelerator_id", ("nvidia-h100-sxm5-80gb", "nvidia-tesla-k40")),
+    ):
+        path = root / "curated" / f"{table}.parquet"
+        data = pq.read_table(path)
+        frame = data.to_pandas()
+        hit = frame[key].isin(ids)
+        frame.loc[hit, "name"] = PAYLOADS["name"]
+        frame.loc[hit, "source_url"] = PAYLOADS["source_url"]
+        if table == "models":
+            frame.loc[hit, "organization"] = PAYLOADS["organization"]
+        pq.write_table(pa.Table.from_pandas(frame, schema=data.schema, preserve_index=False), path)
+    env = {**os.environ, "MEMWALL_ROOT": str(root), "PYTHONHASHSEED": "0"}
+    script = (
+        "from pipeline import paths; from pipeline.figures import render; "
+        "render.render_all(paths.CURATED, paths.FIGURES, paths.dataset_version())"
+    )
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=900)
+    return root / "figures" / paths.dataset_version()
+
+
+@pytest.mark.parametrize("name", render.FIGURES)
+def test_a_script_in_the_data_never_runs_in_a_figure(name, hostile_figures, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    page = hostile_figures / f"{name}.html"
+    html = page.read_text(encoding="utf-8")
+    assert "</script><script>" not in html and "<img src=x" not in html, "a payload reached the page unescaped"
+    dom, console = load(page, tmp_path / "profile")
+    assert 'data-pwned="' not in dom, f"{name}: a payload ran in the browser"
+    assert 'class="marks"' in dom, f"{name}: the chart did not render"
+    for stem in (name, f"{name}_2col", f"{name}_1col"):
+        ET.parse(hostile_figures / f"{stem}.svg")  # still well-formed XML: every text escaped
+        svg = (hostile_figures / f"{stem}.svg").read_text(encoding="utf-8")
+        assert "<script" not in svg.lower()

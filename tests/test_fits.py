@@ -39,6 +39,8 @@ def connection_with(years, values) -> duckdb.DuckDBPyConnection:
             "release_fractional_year": np.asarray(years, dtype="float64"),
             "peak_training_flops": np.asarray(values, dtype="float64"),
             "source_url": "https://example.org",
+            "status": "shipping",
+            "source_kind": "datasheet",
         }
     )
     con = duckdb.connect()

@@ -65,6 +65,7 @@ class Scenario:
     phase: str  # encoder | prefill | generation
     tokens: int
     batch: int
+    short: str = ""  # a short label, written on the figure's line
 
 
 def load(path: Path = CONFIG_FILE) -> tuple[dict[str, Config], list[Scenario]]:

@@ -7,28 +7,32 @@ from pipeline import fits as fitting
 from pipeline.figures import growth, theme
 
 
-def build(con, fits, version: str):
+def build(con, fits, version: str, variant: theme.Variant) -> growth.Drawn:
     declared = {s.key: s for s in fitting.load_series()}
-    layers = [
-        growth.series_layer(
-            con, fits, declared["current/flop_per_byte_memory"], total=False, legend="Peak FLOP/s ÷ memory bandwidth"
+    series = [
+        growth.plotted(
+            con,
+            fits,
+            declared["current/flop_per_byte_memory"],
+            "ratio_memory",
+            legend="Peak FLOP/s ÷ memory bandwidth (every data-center GPU and TPU)",
         ),
-        growth.series_layer(
+        growth.plotted(
             con,
             fits,
             declared["current/flop_per_byte_interconnect"],
-            total=False,
-            legend="Peak FLOP/s ÷ interconnect bandwidth (per direction)",
+            "ratio_interconnect",
+            legend="Peak FLOP/s ÷ interconnect bandwidth per direction (every data-center GPU and TPU)",
         ),
     ]
     return growth.chart(
-        layers,
-        width=theme.DOUBLE_COLUMN - 60,
-        height=250,
-        y_title="FLOP per byte moved",
-        x_domain=(2006.5, 2026.5),
+        series,
+        variant,
         version=version,
-        title="The gap: FLOPs a chip can do per byte it can fetch",
-        subtitle="Every data-center GPU and TPU; peak at training precision (max of FP32, FP16, BF16); lines: OLS fits",
+        y_title="FLOP per byte",
+        x_domain=(2006.5, 2026.9),
+        title="The gap: FLOP a chip can do per byte it can fetch",
+        subtitle="Every data-center GPU and TPU; peak at training precision (max of FP32, FP16, BF16); lines: OLS fits "
+        "with their 95% bands (or a two-segment fit where BIC supports a break).",
         data_note="series 'current/flop_per_byte_*' (curated/fits.parquet)",
     )

@@ -6,19 +6,25 @@ from __future__ import annotations
 from pipeline import fits as fitting
 from pipeline.figures import growth, theme
 
+SERIES = (
+    ("precision/peak_fp32_vector", "format_fp32"),
+    ("precision/peak_16bit_matrix", "format_16bit"),
+    ("precision/peak_8bit", "format_8bit"),
+    ("precision/peak_4bit", "format_4bit"),
+)
 
-def build(con, fits, version: str):
+
+def build(con, fits, version: str, variant: theme.Variant) -> growth.Drawn:
     declared = {s.key: s for s in fitting.load_series()}
-    names = ["precision/peak_fp32_vector", "precision/peak_16bit_matrix", "precision/peak_8bit", "precision/peak_4bit"]
-    layers = [growth.series_layer(con, fits, declared[name], total=False) for name in names]
+    series = [growth.plotted(con, fits, declared[name], role) for name, role in SERIES]
     return growth.chart(
-        layers,
-        width=theme.DOUBLE_COLUMN - 60,
-        height=250,
-        y_title="Peak dense FLOP/s (OP/s for INT8)",
-        x_domain=(2006.5, 2026.5),
+        series,
+        variant,
         version=version,
+        y_title="Peak dense FLOP/s (OP/s for INT8)",
+        x_domain=(2006.5, 2026.9),
         title="Peak throughput by number format",
-        subtitle="Data-center GPUs (and TPUs for 16/8/4-bit) that set a record in each format; lines: OLS fits",
+        subtitle="Data-center GPUs (and TPUs for 16, 8 and 4 bits) that set a record within each format; lines: OLS "
+        "fits with their 95% bands.",
         data_note="series preset 'precision' (curated/fits.parquet)",
     )
