@@ -534,6 +534,10 @@ def _cell_problems(table: F.Table, raw: pd.DataFrame) -> list[Problem]:
             markup = cells.str.contains(TAG_PATTERN, regex=True).fillna(False).to_numpy(dtype=bool)
             message = "an HTML/XML tag; expected plain text (write '< ' with a space for 'less than')"
         problems += _problem_rows(raw, markup & ~long, column, message)
+        formula = cells.str.match(r"[=+@]", na=False).to_numpy(dtype=bool) & ~long
+        problems += _problem_rows(
+            raw, formula, column, "starts with '=', '+' or '@' (a spreadsheet formula); expected plain text"
+        )
         if column in PLAIN_COLUMNS and not _ascii(cells):
             mixed = cells.map(_mixes_scripts).fillna(False).to_numpy(dtype=bool)
             problems += _problem_rows(
@@ -866,15 +870,16 @@ def check_explanations(acc: pd.DataFrame, raw: pd.DataFrame) -> list[Problem]:
         for key in F.ACCELERATOR_KEY_CELLS:
             is_empty = empty[key][i] if key in empty else raw[key].iat[i] == ""
             if is_empty and key not in explained:
-                what = "no peak_* column is filled" if key == "peak" else f"{key} is empty"
+                column = "peak_*" if key == "peak" else key
+                what = "every peak_* column is empty" if key == "peak" else "empty"
                 problems.append(
                     Problem(
                         raw["_file"].iat[i],
                         int(raw["_line"].iat[i]),
-                        "not_published",
-                        raw["not_published"].iat[i],
-                        f"{what} and not explained; expected '{key}' in not_published (no source gives it) or "
-                        "not_applicable (the device has no such feature)",
+                        column,
+                        "",
+                        f"{what} and not explained; expected a value, or '{key}' in not_published (no source gives "
+                        "it) or in not_applicable (the device has no such feature)",
                     )
                 )
     return problems

@@ -45,6 +45,42 @@ def rename_header(file: str, old: str, new: str):
     return rewrite(file, lambda b: b.replace(old.encode(), new.encode(), 1), line=1)
 
 
+def no_value(mutate):
+    """The message names the character found (U+200B ...) or the length, not the whole cell."""
+    file, line, column, _ = mutate.where
+    mutate.where = (file, line, column, None)
+    return mutate
+
+
+def _lines(data: bytes) -> list[str]:
+    return data.decode().split("\n")
+
+
+def _extra_cell(data: bytes, line: int) -> bytes:
+    lines = _lines(data)
+    lines[line - 1] += ",surplus"
+    return "\n".join(lines).encode()
+
+
+def _drop_last_cell(data: bytes, line: int) -> bytes:
+    import csv
+    import io
+
+    lines = _lines(data)
+    cells = next(csv.reader(io.StringIO(lines[line - 1])))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells[:-1])
+    lines[line - 1] = out.getvalue()
+    return "\n".join(lines).encode()
+
+
+def _open_quote(data: bytes, line: int) -> bytes:
+    lines = _lines(data)
+    first, rest = lines[line - 1].split(",", 1)
+    lines[line - 1] = f'{first},"{rest}'
+    return "\n".join(lines).encode()
+
+
 # (case, mutation, fragments the message must contain besides the place)
 CASES = [
     ("unknown unit", set_cell(NVIDIA, 0, "tdp", "700 Watt"), ["expected a power"]),
@@ -123,6 +159,62 @@ CASES = [
     ("utilization above one", set_cell(MODELS, 0, "training_utilization", "1.5"), ["out of the plausible range"]),
     ("duration without a unit", set_cell(MODELS, 0, "training_duration", "65"), ["expected a duration"]),
     ("id that is not a slug", set_cell(MODELS, 0, "model_id", "GPT 3"), ["expected a lowercase slug"]),
+    # hostile records: markup, scripts, invisible and control characters, look-alikes, exotic digits, overlong cells
+    (
+        "script in a name",
+        set_cell(MODELS, 0, "name", "LLaMA 7B</script><img src=x onerror=alert(1)>"),
+        ["markup characters"],
+    ),
+    ("tag in the notes", set_cell(MODELS, 0, "notes", "see <iframe src=https://evil.example>"), ["HTML/XML tag"]),
+    (
+        "attribute break-out in a URL",
+        set_cell(MODELS, 1, "source_url", 'https://arxiv.org/abs/1"><script>x</script>'),
+        ["expected an https://"],
+    ),
+    ("javascript URL", set_cell(MODELS, 1, "source_url", "javascript:alert(1)"), ["expected an https://"]),
+    (
+        "URL with a space",
+        set_cell(MODELS, 1, "source_url", "https://arxiv.org/abs/1810 .04805"),
+        ["expected an https://"],
+    ),
+    ("zero-width space in a name", no_value(set_cell(NVIDIA, 1, "name", "A100\u200b SXM4 40GB")), ["ZERO WIDTH SPACE"]),
+    (
+        "right-to-left override in notes",
+        no_value(set_cell(MODELS, 0, "notes", "abc\u202edef")),
+        ["RIGHT-TO-LEFT OVERRIDE"],
+    ),
+    ("tab inside a cell", no_value(set_cell(MODELS, 0, "notes", "a\tb")), ["invisible or control character"]),
+    ("no-break space", no_value(set_cell(MODELS, 0, "name", "GPT-3\u00a0175B")), ["NO-BREAK SPACE"]),
+    ("control character", no_value(set_cell(MODELS, 0, "organization", "Open\x07AI")), ["control character"]),
+    (
+        "look-alike duplicate (Cyrillic H)",
+        set_cell(NVIDIA, 1, "name", "\u041d100 SXM5 80GB"),
+        ["the same vendor and product"],
+    ),
+    (
+        "Latin word with a Cyrillic letter",
+        set_cell(MODELS, 0, "name", "GPT-3 \u0430dvanced"),
+        ["mixing Latin letters with look-alike"],
+    ),
+    ("Arabic-Indic digits", set_cell(NVIDIA, 0, "tdp", "\u0667\u0660\u0660 W"), ["digits that are not ASCII"]),
+    ("overlong notes", no_value(set_cell(MODELS, 0, "notes", "x" * 1_000_000)), ["expected at most 4000"]),
+    ("overlong name", no_value(set_cell(MODELS, 0, "name", "GPT " * 100)), ["expected at most 160"]),
+    ("spreadsheet formula in a name", set_cell(MODELS, 0, "name", "=HYPERLINK(1)"), ["spreadsheet formula"]),
+    ("one cell too many", rewrite(MODELS, lambda b: _extra_cell(b, 3), line=3), ["more than the header"]),
+    ("one cell too few", rewrite(MODELS, lambda b: _drop_last_cell(b, 3), line=3), ["fewer than the header"]),
+    ("unterminated quote", rewrite(MODELS, lambda b: _open_quote(b, 3), line=3), ["an unterminated quote"]),
+    ("empty key cell not explained", set_cell(NVIDIA, 0, "memory_bandwidth", ""), ["not explained"]),
+    (
+        "explained cell that is filled",
+        set_cell(NVIDIA, 0, "not_published", "memory_bandwidth"),
+        ["lists 'memory_bandwidth' but memory_bandwidth is filled"],
+    ),
+    (
+        "unknown column in an explanation",
+        set_cell(NVIDIA, 0, "not_published", "memory_bandwith"),
+        ["unknown column name"],
+    ),
+    ("unknown status", set_cell(NVIDIA, 0, "status", "released"), ["expected one of shipping"]),
 ]
 
 
@@ -159,8 +251,8 @@ def built(project):
     return project
 
 
-def test_the_corpus_is_at_least_thirty_cases():
-    assert len(CASES) >= 30
+def test_the_corpus_is_at_least_sixty_cases():
+    assert len(CASES) >= 60
 
 
 @pytest.mark.parametrize(("case", "mutate", "fragments"), CASES, ids=[c[0] for c in CASES])
@@ -174,7 +266,7 @@ def test_bad_input_stops_the_build_and_changes_nothing(built, capsys, case, muta
     assert place in message, f"{case}: message does not name {place}:\n{message}"
     if column:
         assert f"column '{column}'" in message, message
-    if value is not None and case not in ("duplicate id", "same product under two ids"):
+    if value is not None and case not in ("duplicate id", "same product under two ids") and "look-alike" not in case:
         assert f"found {value!r}" in message, message
     for fragment in fragments:
         assert fragment in message, f"{case}: {fragment!r} not in:\n{message}"

@@ -96,6 +96,9 @@ FORMAT_RATIO_ALLOWLIST = {
     ("qualcomm-cloud-ai-100-standard", "peak_fp16_flops"): "Qualcomm publishes INT8 at about 3x FP16",
     ("qualcomm-cloud-ai-100-ultra", "peak_fp16_flops"): "Qualcomm publishes INT8 at 3x FP16",
     ("cambricon-mlu370-x8", "peak_fp16_flops"): "Cambricon publishes 256 INT8 TOP/s and 96 FP16 TFLOP/s",
+    ("cambricon-mlu370-x4", "peak_fp16_flops"): "Cambricon publishes 256 INT8 TOP/s and 96 FP16 TFLOP/s",
+    ("cambricon-mlu370-s4", "peak_fp16_flops"): "Cambricon publishes 192 INT8 TOP/s and 72 FP16 TFLOP/s (same ratio)",
+    ("cambricon-mlu370-s8", "peak_fp16_flops"): "Cambricon publishes 192 INT8 TOP/s and 72 FP16 TFLOP/s (same ratio)",
 }
 FORMAT_PAIRS = [
     ("peak_tf32_flops", "peak_fp16_flops"),
