@@ -72,7 +72,9 @@ def stage_package() -> None:
 def stage_figures() -> None:
     from pipeline.figures import render
 
-    render.render_all(paths.CURATED, paths.FIGURES, paths.dataset_version())
+    # MEMWALL_FIGURES=name,name renders only these figures and keeps the others as they are (tests and development)
+    only = [n for n in os.environ.get("MEMWALL_FIGURES", "").split(",") if n]
+    render.render_all(paths.CURATED, paths.FIGURES, paths.dataset_version(), only or None)
 
 
 STAGES: dict[str, Callable[[], None]] = {
@@ -156,7 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     args = parser.parse_args(argv)
     names = list(STAGES) if "all" in args.stage else args.stage
-    return run(names, args.quiet)
+    try:
+        return run(names, args.quiet)
+    except KeyboardInterrupt:
+        print("memwall: interrupted; outputs are as they were before the stage that was running", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
