@@ -40,7 +40,14 @@ ASCII_NAME_NOISE = rf"[{ASCII_SPACE}_\-]+"
 MAX_REPORTED_PROBLEMS = 200
 # Longest cell accepted per raw column (characters); other columns: DEFAULT_MAX_CELL. Far above any real record, far
 # below what would bloat the tables or the figures' tooltips.
-MAX_CELL = {"notes": 4000, "source_url": 500, "training_compute_source_url": 500, "name": 160, "organization": 300}
+MAX_CELL = {
+    "notes": 4000,
+    "parameter_check": 400,
+    "source_url": 500,
+    "training_compute_source_url": 500,
+    "name": 160,
+    "organization": 300,
+}
 DEFAULT_MAX_CELL = 200
 # Short identifying text that figures and reports print: no markup characters at all.
 PLAIN_COLUMNS = (
@@ -401,15 +408,17 @@ def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd
         present &= ~stray
         values = cells.where(present)
         if f.parse.startswith("quantity:"):
-            dimension = f.parse.split(":", 1)[1]
-            parsed, cell_problems = units.parse_quantities(cells[present], dimension)
-            idx = np.flatnonzero(present)
-            for position, message in cell_problems:
-                i = idx[position]
-                problems.append(Problem(raw["_file"].iat[i], int(raw["_line"].iat[i]), f.raw, cells.iat[i], message))
             column = pd.Series(np.nan, index=raw.index, dtype="float64")
-            column.iloc[idx] = parsed.to_numpy(dtype="float64", na_value=np.nan)
-            problems += _check_bounds(raw, f, column, units.DIMENSIONS[dimension])
+            for dimension, rows in _quantity_rows(f, raw, present):
+                parsed, cell_problems = units.parse_quantities(cells[rows], dimension)
+                idx = np.flatnonzero(rows)
+                for position, message in cell_problems:
+                    i = idx[position]
+                    problems.append(
+                        Problem(raw["_file"].iat[i], int(raw["_line"].iat[i]), f.raw, cells.iat[i], message)
+                    )
+                column.iloc[idx] = parsed.to_numpy(dtype="float64", na_value=np.nan)
+            problems += _check_bounds(raw, f, column, None)
             out[f.name] = column
         elif f.parse == "integer":
             parsed, cell_problems = units.parse_integers(cells[present])
@@ -509,6 +518,20 @@ def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd
     return out, problems
 
 
+def _quantity_rows(f: F.Field, raw: pd.DataFrame, present: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """(dimension, rows) to parse a quantity column with: one dimension for the whole column, or with
+    `quantity:by_metric` the dimension of each row's metric (rows with an unknown metric are reported by the metric
+    column's own check)."""
+    dimension = f.parse.split(":", 1)[1]
+    if dimension != "by_metric":
+        return [(dimension, present)]
+    metric_dimension = raw["metric"].map(F.METRIC_DIMENSIONS)
+    return [
+        (name, present & (metric_dimension == name).to_numpy(dtype=bool))
+        for name in sorted(set(F.METRIC_DIMENSIONS.values()))
+    ]
+
+
 def _cell_problems(table: F.Table, raw: pd.DataFrame) -> list[Problem]:
     """Cells no record contains: overlong ones, markup, and names that mix look-alike letters of other scripts into
     Latin words (control and invisible characters are refused when the file is read)."""
@@ -560,6 +583,8 @@ def _mixes_scripts(text: str) -> bool:
 
 def _expected_of(f: F.Field) -> str:
     """What a cell of this field should hold, in words, for error messages."""
+    if f.parse == "quantity:by_metric":
+        return "a quantity whose unit suits the metric (tokens/s, a duration, % or FLOP/s)"
     if f.parse.startswith("quantity:"):
         return units.expected_text(units.DIMENSIONS[f.parse.split(":", 1)[1]])
     return {
@@ -797,11 +822,143 @@ def _same_thing_twice(raw: pd.DataFrame, out: pd.DataFrame, key: pd.Series, colu
     return problems
 
 
+def _derive_model_shapes(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
+    """Checks of one shape row on its own: what each attention and feed-forward kind needs, and nothing it cannot
+    use. The parameter count is checked against the models table in check_shape_parameters."""
+
+    def given(column: str) -> np.ndarray:
+        return out[column].notna().to_numpy(dtype=bool)
+
+    def number(column: str) -> np.ndarray:
+        return out[column].astype("float64").to_numpy(dtype="float64", na_value=np.nan)
+
+    problems: list[Problem] = []
+    moe = given("moe_experts")
+    for column in ("moe_experts_per_token", "moe_ffn_dim"):
+        problems += _problem_rows(raw, moe & ~given(column), column, "empty in a mixture-of-experts row; expected it")
+    for column in (
+        "moe_experts_per_token",
+        "moe_shared_experts",
+        "moe_dense_layers",
+        "moe_ffn_dim",
+        "moe_shared_ffn_dim",
+        "moe_layer_every",
+    ):
+        problems += _problem_rows(
+            raw, ~moe & given(column), column, "set without moe_experts; expected empty in a dense model"
+        )
+    problems += _problem_rows(
+        raw,
+        moe & (number("moe_experts_per_token") > number("moe_experts")),
+        "moe_experts_per_token",
+        "more active experts than experts; expected at most moe_experts",
+    )
+    all_moe = (
+        moe & (np.nan_to_num(number("moe_dense_layers")) == 0) & (np.nan_to_num(number("moe_layer_every"), nan=1) == 1)
+    )
+    problems += _problem_rows(
+        raw, ~all_moe & ~given("ffn_dim"), "ffn_dim", "empty while some layers are dense; expected their FFN size"
+    )
+    mla = (out["attention"] == "mla").fillna(False).to_numpy(dtype=bool)
+    for column in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"):
+        problems += _problem_rows(raw, mla & ~given(column), column, "empty with attention mla; expected it")
+        problems += _problem_rows(raw, ~mla & given(column), column, "set without attention mla; expected empty")
+    problems += _problem_rows(
+        raw, ~mla & given("q_lora_rank"), "q_lora_rank", "set without attention mla; expected empty"
+    )
+    heads, kv_heads = number("heads"), number("kv_heads")
+    with np.errstate(invalid="ignore"):
+        uneven = given("kv_heads") & ((kv_heads > heads) | (np.fmod(heads, kv_heads) != 0))
+    problems += _problem_rows(raw, uneven, "kv_heads", "does not divide heads; expected a divisor of heads")
+    kind = out["attention"].astype("string")
+    mismatch = given("kv_heads") & (
+        ((kind == "mha").fillna(False).to_numpy(dtype=bool) & (kv_heads != heads))
+        | ((kind == "mqa").fillna(False).to_numpy(dtype=bool) & (kv_heads != 1))
+    )
+    problems += _problem_rows(
+        raw, mismatch, "kv_heads", "disagrees with attention (mha: as many as heads; mqa: 1); expected agreement"
+    )
+    with np.errstate(invalid="ignore"):
+        split = ~given("head_dim") & ~mla & (np.fmod(number("d_model"), heads) != 0)
+    problems += _problem_rows(raw, split, "head_dim", "empty while heads does not divide d_model; expected it")
+    encdec = (out["architecture"] == "encoder_decoder").fillna(False).to_numpy(dtype=bool)
+    problems += _problem_rows(
+        raw,
+        encdec & ~given("encoder_layers"),
+        "encoder_layers",
+        "empty in an encoder_decoder row; expected the encoder's blocks",
+    )
+    problems += _problem_rows(
+        raw,
+        ~encdec & given("encoder_layers"),
+        "encoder_layers",
+        "set in a single-stack model; expected empty (layers holds its blocks)",
+    )
+    return problems
+
+
+def check_shape_parameters(shapes: pd.DataFrame, raw: pd.DataFrame, models: pd.DataFrame) -> list[Problem]:
+    """Parameters computed from each shape (total and active) against the models table: within
+    SHAPE_PARAMETER_TOLERANCE, or parameter_check says why not (and is empty when they agree)."""
+    from pipeline.costmodel import shapes as S
+
+    unique = models.drop_duplicates("model_id").set_index("model_id")
+    published = shapes["model_id"].map(unique["parameters"]).astype("float64")
+    published_active = shapes["model_id"].map(unique["active_parameters"]).astype("float64")
+    shapes["tied_embeddings_assumed"] = S.resolve_tying(shapes, published)
+    counts = S.parameter_counts(shapes)
+    shapes["computed_parameters"] = counts["computed_parameters"]
+    shapes["computed_active_parameters"] = counts["computed_active_parameters"]
+    with np.errstate(invalid="ignore"):
+        off_total = (shapes["computed_parameters"] / published - 1).abs() > SHAPE_PARAMETER_TOLERANCE
+        off_active = (shapes["computed_active_parameters"] / published_active - 1).abs() > SHAPE_PARAMETER_TOLERANCE
+    off = (off_total | off_active).fillna(False).to_numpy(dtype=bool)
+    explained = shapes["parameter_check"].notna().to_numpy(dtype=bool)
+    problems = []
+    for i in np.flatnonzero(off & ~explained):
+        problems.append(
+            Problem(
+                raw["_file"].iat[i],
+                int(raw["_line"].iat[i]),
+                "parameter_check",
+                None,
+                f"the shape gives {shapes['computed_parameters'].iat[i]:.4g} parameters "
+                f"({shapes['computed_active_parameters'].iat[i]:.4g} active) but the models table says "
+                f"{published.iat[i]:.4g} ({published_active.iat[i]:.4g} active), more than "
+                f"{SHAPE_PARAMETER_TOLERANCE:.0%} apart; expected a shape that agrees, or a parameter_check saying why",
+            )
+        )
+    problems += _problem_rows(
+        raw,
+        explained & ~off,
+        "parameter_check",
+        f"set although the computed counts agree with the models table within {SHAPE_PARAMETER_TOLERANCE:.0%}; "
+        "expected empty",
+    )
+    return problems
+
+
+def _derive_measurements(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
+    dimension = out["metric"].map(F.METRIC_DIMENSIONS)
+    out["value_unit"] = dimension.map({name: d.base_unit for name, d in units.DIMENSIONS.items()}).astype("string")
+    tp = out["tensor_parallel"].astype("float64").fillna(1.0)
+    pp = out["pipeline_parallel"].astype("float64").fillna(1.0)
+    too_many = ((tp * pp) > out["chip_count"].astype("float64")).fillna(False).to_numpy(dtype=bool)
+    return _problem_rows(
+        raw, too_many, "tensor_parallel", "tensor x pipeline parallel exceeds chip_count; expected at most chip_count"
+    )
+
+
+# Relative difference allowed between a shape's computed parameter count and the models table's.
+SHAPE_PARAMETER_TOLERANCE = 0.02
+
 DERIVE = {
     "accelerators": _derive_accelerators,
     "memory_technologies": _derive_memory,
     "interconnects": _derive_interconnects,
     "models": _derive_models,
+    "model_shapes": _derive_model_shapes,
+    "measurements": _derive_measurements,
 }
 
 
@@ -1053,6 +1210,8 @@ def build_tables(raw_dir: Path, today: dt.date | None = None) -> dict[str, pd.Da
         problems += check_explanations(tables["accelerators"], raws["accelerators"])
         if "models" in tables:
             problems += derive_hardware_compute(tables["models"], raws["models"], tables["accelerators"])
+    if "model_shapes" in tables and "models" in tables:
+        problems += check_shape_parameters(tables["model_shapes"], raws["model_shapes"], tables["models"])
     if problems:
         raise ValidationFailed(problems)
     return tables

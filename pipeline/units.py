@@ -118,8 +118,9 @@ DIMENSIONS: dict[str, Dimension] = {
             "duration",
             "s",
             "a duration",
-            {"s": 1.0, "hours": 3600.0, "days": SECONDS_PER_DAY},
+            {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "hours": 3600.0, "days": SECONDS_PER_DAY},
         ),
+        Dimension("token_rate", "tokens/s", "a token rate", {"tokens/s": 1.0, "ktokens/s": KILO}),
         Dimension(
             "fraction",
             "ratio",

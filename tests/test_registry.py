@@ -59,7 +59,10 @@ def test_every_field_is_well_formed():
         for f in table.fields:
             assert f.description.endswith("."), f"{table.name}.{f.name}: description is not a sentence"
             assert f.dtype in {"string", "float64", "int64", "bool", "date"}
-            if f.parse.startswith("quantity:"):
+            if f.parse == "quantity:by_metric":  # each row's unit follows its metric; value_unit names it
+                assert f.unit is None and "value_unit" in names
+                assert set(F.METRIC_DIMENSIONS.values()) <= set(units.DIMENSIONS)
+            elif f.parse.startswith("quantity:"):
                 dimension = units.DIMENSIONS[f.parse.split(":", 1)[1]]
                 assert f.unit == dimension.base_unit, f"{table.name}.{f.name}: unit differs from its parser's"
             else:

@@ -26,6 +26,9 @@ from pipeline import units
         ("6400 MT/s", "signal_rate", 6.4e9),
         ("5120 bit", "bits", 5120),
         ("700 W", "power", 700),
+        ("154960329 ns", "duration", 0.154960329),  # an MLPerf time per output token
+        ("20 ms", "duration", 0.020),
+        ("9910 tokens/s", "token_rate", 9910),
         ("3640 PFLOP/s-day", "flop", 3640 * 1e15 * 86400),  # GPT-3: 3.14e23 FLOP
         ("3.14e23 FLOP", "flop", 3.14e23),
         ("310000000 PFLOP", "flop", 3.1e23),
@@ -113,6 +116,11 @@ PINT_NAMES = {
     "ZFLOP": "zettaFLOP",
     "PFLOP/s-day": "petaFLOP/s * day",
     "s": "second",
+    "ns": "nanosecond",
+    "us": "microsecond",
+    "ms": "millisecond",
+    "tokens/s": "token/s",
+    "ktokens/s": "kilotoken/s",
     "hours": "hour",
     "days": "day",
     "ratio": "dimensionless",
@@ -130,6 +138,7 @@ def pint_registry() -> pint.UnitRegistry:
     registry.define("FLOP = [computation]")
     registry.define("OP = [integer_operation]")
     registry.define("item = [count]")
+    registry.define("token = [text]")
     registry.define("transfer = bit")  # one transfer carries one bit per pin or lane
     return registry
 
