@@ -13,11 +13,15 @@ RAW := $(sort $(wildcard raw/*.csv raw/*/*.csv))
 RAW_LIST := curated/.raw-files
 CODE_INGEST := pipeline/ingest.py pipeline/units.py pipeline/fields.py pipeline/outputs.py VERSION
 TABLES := curated/accelerators.parquet curated/memory_technologies.parquet curated/interconnects.parquet \
-          curated/models.parquet
+          curated/models.parquet curated/model_shapes.parquet curated/measurements.parquet
 FITS := curated/fits.parquet
+# The what-if grid: every shaped model on every data-center accelerator from 2012 (pipeline/costmodel/grid.py)
+BOUNDS := curated/inference_bounds.parquet
+# The paper's plotted points beside memwall's rows (pipeline/paper_compare.py)
+PAPER := curated/paper_points.parquet
 DATABASE := curated/memwall.duckdb
 FIGURE_CODE := $(wildcard pipeline/figures/*.py) $(wildcard pipeline/fonts/*.ttf) \
-               $(wildcard pipeline/costmodel/*.py) pipeline/costmodel/configs.toml
+               $(wildcard pipeline/costmodel/*.py)
 MANIFEST := figures/$(VERSION)/manifest.json
 
 .PHONY: help setup data package figures test lint format clean check-reproducible coverage bench lock FORCE
@@ -51,15 +55,20 @@ $(TABLES) &: $(RAW) $(RAW_LIST) $(CODE_INGEST) $(SETUP)
 $(FITS): $(TABLES) pipeline/fits.py pipeline/series.toml
 	$(BIN)/python -m pipeline.build fits
 
+$(BOUNDS): $(TABLES) pipeline/costmodel/engine.py pipeline/costmodel/shapes.py pipeline/costmodel/grid.py
+	$(BIN)/python -m pipeline.build bounds
+
 REPORT := curated/REPORT.md
-$(REPORT): $(TABLES) $(FITS) pipeline/report.py pipeline/series.toml $(wildcard pipeline/costmodel/*.py) \
-           pipeline/costmodel/configs.toml
+$(PAPER): $(TABLES) raw/reference/paper_points.csv pipeline/paper_compare.py pipeline/series.toml
+	$(BIN)/python -m pipeline.build paper
+
+$(REPORT): $(TABLES) $(FITS) $(BOUNDS) $(PAPER) pipeline/report.py pipeline/paper_compare.py pipeline/series.toml $(wildcard pipeline/costmodel/*.py)
 	$(BIN)/python -m pipeline.build report
 
-$(DATABASE): $(TABLES) $(FITS) pipeline/database.py
+$(DATABASE): $(TABLES) $(FITS) $(BOUNDS) $(PAPER) pipeline/database.py
 	$(BIN)/python -m pipeline.build database
 
-$(MANIFEST): $(TABLES) $(FITS) $(FIGURE_CODE)
+$(MANIFEST): $(TABLES) $(FITS) $(BOUNDS) $(PAPER) $(FIGURE_CODE)
 	$(BIN)/python -m pipeline.build figures
 
 # The citable package: datapackage.json and the data dictionary, from the registry and the curated files. The same
@@ -69,14 +78,14 @@ PACKAGE := datapackage.json docs/DATA_DICTIONARY.md
 # Committed outputs: make must never delete them when a recipe is killed or interrupted (GNU make deletes the targets of
 # an interrupted recipe, every target of a grouped rule, unless they are precious). A half-done stage has written
 # nothing (pipeline/outputs.py), and the next make rebuilds whatever is older than its inputs.
-.PRECIOUS: $(TABLES) $(FITS) $(REPORT) $(DATABASE) $(MANIFEST) $(PACKAGE) $(RAW_LIST)
+.PRECIOUS: $(TABLES) $(FITS) $(BOUNDS) $(PAPER) $(REPORT) $(DATABASE) $(MANIFEST) $(PACKAGE) $(RAW_LIST)
 PACKAGE_CODE := pipeline/package.py pipeline/docs.py pipeline/query.py pipeline/database.py pipeline/fields.py VERSION
-$(PACKAGE) &: $(TABLES) $(FITS) $(PACKAGE_CODE)
+$(PACKAGE) &: $(TABLES) $(FITS) $(BOUNDS) $(PAPER) $(PACKAGE_CODE)
 	$(BIN)/python -m pipeline.build package
 
 package: $(PACKAGE) ## Build datapackage.json and docs/DATA_DICTIONARY.md; refresh docs/QUERIES.md outputs
 
-data: $(TABLES) $(FITS) $(REPORT) $(DATABASE) $(PACKAGE) ## Build curated/ (Parquet, fits, DuckDB) and the package
+data: $(TABLES) $(FITS) $(BOUNDS) $(PAPER) $(REPORT) $(DATABASE) $(PACKAGE) ## Build curated/ (Parquet, fits, DuckDB) and the package
 
 figures: data $(MANIFEST) ## Build the dataset and render every figure (the main job)
 

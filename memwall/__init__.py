@@ -6,6 +6,7 @@
     acc.attrs["descriptions"]["memory_bandwidth_bytes_per_s"]   # one sentence
     memwall.tables()                          # the table names: accelerators, ..., models, fits
     con = memwall.connect()                   # a read-only DuckDB connection with every table, view and macro
+    memwall.whatif("llama-3-70b", "nvidia-h100-sxm5-80gb", weights="int4", batch=8)   # what `memwall whatif` prints
 
 Paths are resolved from this package, so it works from any working directory.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["connect", "load", "tables", "version"]
+__all__ = ["connect", "load", "tables", "version", "whatif"]
 
 
 def tables() -> list[str]:
@@ -77,3 +78,14 @@ def connect(source: str = "auto"):
 
     con, _ = query.connect(source)
     return con
+
+
+def whatif(model_id: str, accelerator_id: str, amdahl_bits: float | None = None, **settings) -> dict:
+    """The idealized cost of a model on an accelerator, as `memwall whatif --json` prints it (the same function):
+    settings are weights, activations, kv_cache (formats), batch, prompt, generate, chips, tensor_parallel,
+    pipeline_parallel. Raises pipeline.costmodel.engine.WhatIfError for an unknown id, a format the chip lacks or a
+    model that does not fit."""
+    from pipeline import paths
+    from pipeline.costmodel import engine, whatif as answer
+
+    return answer.answer(engine.Question(model_id, accelerator_id, **settings), paths.CURATED, amdahl_bits)

@@ -1,7 +1,9 @@
 """The pipeline's stages, each load -> process -> save, run by the Makefile (or `memwall build`).
 
-    python -m pipeline.build ingest     raw/ -> curated/{accelerators,memory_technologies,interconnects,models}.parquet
+    python -m pipeline.build ingest     raw/ -> curated/<raw table>.parquet (fields.RAW_TABLES)
     python -m pipeline.build fits       curated/*.parquet -> curated/fits.parquet
+    python -m pipeline.build bounds     curated/{model_shapes,accelerators}.parquet -> curated/inference_bounds.parquet
+    python -m pipeline.build paper      raw/reference/paper_points.csv + curated/ -> curated/paper_points.parquet
     python -m pipeline.build report     curated/fits.parquet -> curated/REPORT.md
     python -m pipeline.build database   curated/*.parquet -> curated/memwall.duckdb
     python -m pipeline.build package    curated/ -> datapackage.json, docs/DATA_DICTIONARY.md, generated parts of
@@ -48,11 +50,50 @@ def stage_fits() -> None:
         out.write(paths.CURATED / "fits.parquet", lambda tmp: ingest.write_parquet(arrow, tmp))
 
 
+def pd_read(path: Path):
+    import pandas as pd
+
+    return pd.read_parquet(path)
+
+
+def stage_bounds() -> None:
+    from pipeline import ingest
+    from pipeline.costmodel import grid
+
+    frame = grid.build_grid(paths.CURATED)
+    arrow = ingest.to_arrow(F.INFERENCE_BOUNDS, frame, paths.dataset_version())
+    with staged() as out:
+        out.write(paths.CURATED / "inference_bounds.parquet", lambda tmp: ingest.write_parquet(arrow, tmp))
+
+
+def stage_paper() -> None:
+    from pipeline import fits, ingest, paper_compare
+
+    points = paper_compare.load_points()
+    matches = paper_compare.match(points, fits.connect_curated(paths.CURATED))
+    provenance = points.set_index("point_id")[["source_file", "source_commit"]]
+    frame = matches.join(provenance, on="point_id").rename(columns={"x_year_as_plotted": "plotted_x_year"})
+    frame = frame[F.PAPER_POINTS.columns]
+    arrow = ingest.to_arrow(F.PAPER_POINTS, frame, paths.dataset_version())
+    with staged() as out:
+        out.write(paths.CURATED / "paper_points.parquet", lambda tmp: ingest.write_parquet(arrow, tmp))
+
+
 def stage_report() -> None:
-    from pipeline import report
+    from pipeline import fits, paper_compare, report
+    from pipeline.costmodel import whatif_report
     from pipeline.costmodel.report import report_markdown
 
-    text = report.build_report(paths.CURATED, paths.dataset_version(), [report_markdown()])
+    points = paper_compare.load_points()
+    con = fits.connect_curated(paths.CURATED)
+    matches = paper_compare.match(points, con)
+    chains = paper_compare.attribution(points, matches, con, pd_read(paths.CURATED / "fits.parquet"))
+    sections = [
+        report_markdown(),
+        whatif_report.markdown(paths.CURATED),
+        paper_compare.report_section(matches, chains),
+    ]
+    text = report.build_report(paths.CURATED, paths.dataset_version(), sections)
     with staged() as out:
         out.write_text(paths.CURATED / "REPORT.md", text)
 
@@ -80,6 +121,8 @@ def stage_figures() -> None:
 STAGES: dict[str, Callable[[], None]] = {
     "ingest": stage_ingest,
     "fits": stage_fits,
+    "bounds": stage_bounds,
+    "paper": stage_paper,
     "report": stage_report,
     "database": stage_database,
     "package": stage_package,

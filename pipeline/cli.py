@@ -50,6 +50,18 @@ models_exceeding_accelerator_memory; macros: fractional_year(d), growth_per_2y(d
   memwall export out/ --format csv                 every table as CSV + datapackage.json (units, descriptions)
   memwall export out/ --format csv --units-in-header   header cells like "memory_bytes [B]"
   memwall export out/ --format json --tables models,fits""",
+    "whatif": """examples:
+  memwall whatif --model llama-3-70b --accelerator nvidia-h100-sxm5-80gb --weights int4 --batch 8 \
+                 --prompt 2048 --generate 256
+  memwall whatif --model llama-2-70b --accelerator nvidia-a100-sxm4-80gb --chips 4 --json
+  memwall whatif --model llama-3-1-8b --accelerator nvidia-h100-sxm5-80gb --prompt 32768 --amdahl-bits 1.58
+  memwall whatif --train --model llama-3-1-405b --accelerator nvidia-h100-sxm5-80gb --chips 16384 \
+                 --utilization 0.4
+
+An idealized lower bound on time from datasheet peaks (pipeline/costmodel/engine.py): no kernel or framework
+overheads. Without --chips, the fewest chips whose memory holds weights, KV cache and activations (all tensor
+parallel). Weight formats: fp32 tf32 bf16 fp16 fp8 int8 int4 fp4 int2 ternary; a weight format narrower than the
+activations' is weight-only quantization. The same grid for every model and chip: the inference_bounds table.""",
     "measure": """examples:
   memwall measure --quick       time this machine (small sizes) and print its roofline
   memwall measure --help        every option (pipeline.costmodel.measure)""",
@@ -274,6 +286,54 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_whatif(args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.costmodel import engine, whatif
+
+    args.prompt_given = args.prompt is not None
+    args.prompt = args.prompt or 2048
+    try:
+        if args.train:
+            if args.chips is None:
+                return _fail("whatif", "--train needs --chips (how many accelerators train the model)", 2)
+            result = whatif.answer_training(
+                args.model,
+                args.accelerator,
+                args.chips,
+                args.utilization,
+                paths.CURATED,
+                args.activations or "bf16",
+                args.prompt if args.prompt_given else 4096,
+                args.tensor_parallel or 1,
+            )
+            print(
+                json.dumps(result, indent=1) if args.json else whatif.training_text(result),
+                end="\n" if args.json else "",
+            )
+            return 0
+        question = engine.Question(
+            model_id=args.model,
+            accelerator_id=args.accelerator,
+            weights=args.weights,
+            activations=args.activations,
+            kv_cache=args.kv_cache,
+            batch=args.batch,
+            prompt=args.prompt,
+            generate=args.generate,
+            chips=args.chips,
+            tensor_parallel=args.tensor_parallel,
+            pipeline_parallel=args.pipeline_parallel,
+        )
+        result = whatif.answer(question, paths.CURATED, args.amdahl_bits)
+    except engine.WhatIfError as err:
+        return _fail("whatif", str(err), 2)
+    except FileNotFoundError as err:
+        return _fail("whatif", f"{err.filename} is missing: run `make data` (or `memwall build`) first")
+    print(json.dumps(result, indent=1) if args.json else whatif.text(result), end="\n" if args.json else "")
+    return 0
+
+
 def cmd_measure(argv: list[str]) -> int:
     try:
         from pipeline.costmodel import measure
@@ -408,6 +468,37 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="write into a folder that already holds files")
     quiet(p)
     p.set_defaults(run=cmd_export)
+
+    p = command("whatif", "Idealized time, memory and energy of a model on an accelerator (or of training it).")
+    p.add_argument("--model", required=True, help="a model_id of model_shapes (training: of models)")
+    p.add_argument("--accelerator", required=True, help="an accelerator_id of accelerators")
+
+    def positive(text: str) -> int:
+        value = int(text)
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+        return value
+
+    p.add_argument("--weights", default="bf16", help="number format of the weights (default bf16)")
+    p.add_argument(
+        "--activations",
+        help="format of activations and matrix products (default: the weights' if the "
+        "chip has a peak for it, else bf16, fp16 or fp32); with --train, the training format",
+    )
+    p.add_argument("--kv-cache", help="format of the KV cache (default: the activations')")
+    p.add_argument("--batch", type=positive, default=1, help="sequences decoded together (default 1)")
+    p.add_argument(
+        "--prompt", type=positive, help="prompt tokens (default 2048); with --train, the training sequence (4096)"
+    )
+    p.add_argument("--generate", type=int, default=256, help="generated tokens (default 256)")
+    p.add_argument("--chips", type=positive, help="accelerators (default: the fewest that hold the model)")
+    p.add_argument("--tensor-parallel", type=positive, help="tensor-parallel degree (default: chips / pipeline)")
+    p.add_argument("--pipeline-parallel", type=positive, default=1, help="pipeline stages (default 1)")
+    p.add_argument("--amdahl-bits", type=float, metavar="B", help="also: Amdahl's law for projection weights in B bits")
+    p.add_argument("--train", action="store_true", help="training time and memory instead of inference")
+    p.add_argument("--utilization", type=float, default=0.4, help="--train: fraction of the peak achieved (0.4)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(run=cmd_whatif)
 
     command(
         "measure",

@@ -62,6 +62,20 @@ DIRECTIONS = ("bidirectional", "per_direction")
 PRECISIONS = ("day", "month", "year")
 ACCELERATOR_STATUSES = ("shipping", "announced", "cancelled")
 MODEL_STATUSES = ("released", "unreleased", "preview")
+NUMBER_FORMATS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4")
+# What a measurement's value measures, and the kind of quantity its unit must be (pipeline/units.py).
+METRIC_DIMENSIONS = {
+    "output_tokens_per_s_per_system": "token_rate",
+    "output_tokens_per_s_per_chip": "token_rate",
+    "total_tokens_per_s_per_system": "token_rate",
+    "time_per_output_token": "duration",
+    "time_to_first_token": "duration",
+    "request_latency": "duration",
+    "training_tokens_per_s_per_chip": "token_rate",
+    "model_flops_utilization": "fraction",
+    "training_flops_per_s_per_chip": "flop_rate",
+}
+MEASUREMENT_METRICS = tuple(METRIC_DIMENSIONS)
 LINK_STATUSES = ("shipping", "announced")
 # The statuses whose values are final: fits use only these rows (an announcement or a preview never sets a record).
 FINAL_STATUSES = {
@@ -662,6 +676,431 @@ MODELS = Table(
     ),
 )
 
+
+def _int(
+    name: str,
+    raw: str,
+    what: str,
+    unit: str | None = "count",
+    required: bool = False,
+    bounds: tuple[float, float] = (1, 1e7),
+) -> Field:
+    return Field(name, "int64", unit, what, raw, "integer", required, bounds=bounds)
+
+
+MODEL_SHAPES = Table(
+    "model_shapes",
+    "One row per transformer model whose shape (layers, widths, heads, FFN, mixture-of-experts, attention) was "
+    "published, keyed by the model's model_id: the input of the cost models and of the what-if engine.",
+    "model_id",
+    "model_shapes.csv",
+    (
+        Field(
+            "model_id",
+            "string",
+            None,
+            "The model, a model_id of the models table.",
+            "model_id",
+            "ref",
+            True,
+            ref="models.model_id",
+        ),
+        Field(
+            "architecture",
+            "string",
+            None,
+            "decoder, encoder or encoder_decoder.",
+            "architecture",
+            "enum",
+            True,
+            ("decoder", "encoder", "encoder_decoder"),
+        ),
+        _int(
+            "layers",
+            "layers",
+            "Transformer blocks: the decoder's (an encoder-only model's encoder blocks).",
+            required=True,
+            bounds=(1, 1000),
+        ),
+        _int("encoder_layers", "encoder_layers", "Encoder blocks of an encoder-decoder model.", bounds=(1, 1000)),
+        _int("d_model", "d_model", "Hidden size (model width).", required=True, bounds=(16, 1_000_000)),
+        _int("heads", "heads", "Attention (query) heads.", required=True, bounds=(1, 10_000)),
+        _int(
+            "kv_heads",
+            "kv_heads",
+            "Key/value heads: heads for MHA, 1 for MQA, fewer than heads for GQA; empty means heads.",
+            bounds=(1, 10_000),
+        ),
+        _int(
+            "head_dim",
+            "head_dim",
+            "Width of one head where the configuration gives it; empty means d_model / heads.",
+            bounds=(1, 10_000),
+        ),
+        Field(
+            "attention",
+            "string",
+            None,
+            "mha, gqa, mqa or mla (multi-head latent attention).",
+            "attention",
+            "enum",
+            True,
+            ("mha", "gqa", "mqa", "mla"),
+        ),
+        _int(
+            "sliding_window_tokens",
+            "sliding_window",
+            "Attention window of the layers with local attention.",
+            bounds=(1, 100_000_000),
+        ),
+        _int(
+            "global_every",
+            "global_every",
+            "Every N-th layer attends globally, the others within the sliding window; empty with a window: every "
+            "layer local. Without a published window (GPT-3's banded layers) the cost models count every layer as "
+            "global.",
+            bounds=(1, 1000),
+        ),
+        _int(
+            "ffn_dim",
+            "ffn_dim",
+            "Inner size of a dense feed-forward block; empty when every layer is a mixture of experts.",
+            bounds=(1, 10_000_000),
+        ),
+        Field(
+            "ffn_kind",
+            "string",
+            None,
+            "gelu or relu (two matrices), swiglu or geglu (three), other.",
+            "ffn_kind",
+            "enum",
+            True,
+            ("gelu", "relu", "swiglu", "geglu", "other"),
+        ),
+        _int("vocab_size", "vocab_size", "Vocabulary size.", bounds=(1, 10_000_000)),
+        _int(
+            "context_length_tokens",
+            "context_length",
+            "Trained (or configured) context length.",
+            bounds=(1, 100_000_000),
+        ),
+        Field(
+            "tied_embeddings",
+            "bool",
+            None,
+            "The output projection reuses the input embedding; empty when the source does not say.",
+            "tied_embeddings",
+            "bool",
+        ),
+        Field(
+            "tied_embeddings_assumed",
+            "bool",
+            None,
+            "Where tied_embeddings is empty: whether the cost models count the output projection as tied, the "
+            "assumption under which the computed total lies closer to the models table's published count.",
+        ),
+        Field(
+            "norm",
+            "string",
+            None,
+            "layernorm or rmsnorm; empty when not published (counted as rmsnorm: d_model weights).",
+            "norm",
+            "enum",
+            choices=("layernorm", "rmsnorm"),
+        ),
+        Field(
+            "bias",
+            "bool",
+            None,
+            "The linear layers carry biases; empty when not published (counted as none).",
+            "bias",
+            "bool",
+        ),
+        Field(
+            "position",
+            "string",
+            None,
+            "Positions: learned, sinusoidal, rope, alibi, relative (bucketed biases, T5) or xl_relative "
+            "(Transformer-XL encodings, with a d_model x d_model position projection per layer: Gopher, Chinchilla).",
+            "position",
+            "enum",
+            True,
+            ("learned", "sinusoidal", "rope", "alibi", "relative", "xl_relative"),
+        ),
+        _int("moe_experts", "moe_experts", "Routed experts per mixture-of-experts layer.", bounds=(1, 100_000)),
+        _int("moe_experts_per_token", "moe_experts_per_token", "Routed experts active per token.", bounds=(1, 100_000)),
+        _int(
+            "moe_shared_experts",
+            "moe_shared_experts",
+            "Shared experts every token passes through.",
+            bounds=(0, 100_000),
+        ),
+        _int(
+            "moe_dense_layers", "moe_dense_layers", "Leading layers with a dense feed-forward block.", bounds=(0, 1000)
+        ),
+        _int("moe_ffn_dim", "moe_ffn_dim", "Inner size of one expert.", bounds=(1, 10_000_000)),
+        _int(
+            "moe_shared_ffn_dim",
+            "moe_shared_ffn_dim",
+            "Inner size of one shared expert where it differs from moe_ffn_dim; empty means moe_ffn_dim.",
+            bounds=(1, 10_000_000),
+        ),
+        _int(
+            "moe_layer_every",
+            "moe_layer_every",
+            "After the dense layers, every N-th layer is a mixture of experts and the others dense; empty means 1.",
+            bounds=(1, 1000),
+        ),
+        _int(
+            "kv_lora_rank", "kv_lora_rank", "Latent attention: rank of the compressed key/value.", bounds=(1, 100_000)
+        ),
+        _int("q_lora_rank", "q_lora_rank", "Latent attention: rank of the compressed query.", bounds=(1, 100_000)),
+        _int(
+            "qk_rope_head_dim",
+            "qk_rope_head_dim",
+            "Latent attention: rotary part of a query/key head.",
+            bounds=(1, 10_000),
+        ),
+        _int(
+            "qk_nope_head_dim",
+            "qk_nope_head_dim",
+            "Latent attention: non-rotary part of a query/key head.",
+            bounds=(1, 10_000),
+        ),
+        _int("v_head_dim", "v_head_dim", "Latent attention: width of a value head.", bounds=(1, 10_000)),
+        Field(
+            "computed_parameters",
+            "float64",
+            "count",
+            "Total parameters computed from the shape (pipeline/costmodel/shapes.py).",
+        ),
+        Field(
+            "computed_active_parameters",
+            "float64",
+            "count",
+            "Parameters active per token computed from the "
+            "shape (mixture-of-experts: the routed experts a token uses).",
+        ),
+        Field(
+            "parameter_check",
+            "string",
+            None,
+            "Why the computed count differs from the models table by more than 2% (empty when it agrees).",
+            "parameter_check",
+        ),
+        *_provenance(),
+    ),
+)
+
+MEASUREMENTS = Table(
+    "measurements",
+    "One row per published measurement of a real inference or training run (throughput, latency or utilization of a "
+    "model on a named accelerator with its settings), checked against the what-if engine's idealized bound.",
+    "measurement_id",
+    "measurements.csv",
+    (
+        _id("measurement_id", "measurement"),
+        Field(
+            "model_id",
+            "string",
+            None,
+            "The model, a model_id of the models table.",
+            "model_id",
+            "ref",
+            True,
+            ref="models.model_id",
+        ),
+        Field(
+            "accelerator_id",
+            "string",
+            None,
+            "The accelerator, an accelerator_id of the accelerators table.",
+            "accelerator_id",
+            "ref",
+            True,
+            ref="accelerators.accelerator_id",
+        ),
+        _int("chip_count", "chip_count", "Accelerators in the measured system.", required=True),
+        _int("tensor_parallel", "tensor_parallel", "Tensor-parallel degree, where stated.", bounds=(1, 100_000)),
+        _int("pipeline_parallel", "pipeline_parallel", "Pipeline-parallel degree, where stated.", bounds=(1, 100_000)),
+        Field(
+            "phase",
+            "string",
+            None,
+            "decode, prefill, end_to_end (a whole request) or training.",
+            "phase",
+            "enum",
+            True,
+            ("decode", "prefill", "end_to_end", "training"),
+        ),
+        Field(
+            "weights_format",
+            "string",
+            None,
+            "Number format of the weights, as stated.",
+            "weights_format",
+            "enum",
+            choices=NUMBER_FORMATS,
+        ),
+        Field(
+            "activations_format",
+            "string",
+            None,
+            "Number format of the activations, as stated.",
+            "activations_format",
+            "enum",
+            choices=NUMBER_FORMATS,
+        ),
+        Field(
+            "kv_cache_format",
+            "string",
+            None,
+            "Number format of the KV cache, as stated.",
+            "kv_cache_format",
+            "enum",
+            choices=NUMBER_FORMATS,
+        ),
+        _int(
+            "batch_size",
+            "batch_size",
+            "Concurrent sequences; empty when the source does not state it (a maximum-throughput result).",
+            bounds=(1, 10_000_000),
+        ),
+        _int(
+            "input_tokens",
+            "input_tokens",
+            "Prompt tokens per request (training: sequence length).",
+            bounds=(1, 100_000_000),
+        ),
+        _int("output_tokens", "output_tokens", "Generated tokens per request.", bounds=(1, 100_000_000)),
+        Field("metric", "string", None, "What value measures.", "metric", "enum", True, MEASUREMENT_METRICS),
+        Field(
+            "value",
+            "float64",
+            None,
+            "The measurement in the base unit of its metric: tokens/s, s, ratio or FLOP/s (value_unit says which).",
+            "value",
+            "quantity:by_metric",
+            True,
+            bounds=(1e-12, 1e20),
+        ),
+        Field("value_unit", "string", None, "Base unit of value: tokens/s, s, ratio or FLOP/s."),
+        Field("engine", "string", None, "The software that ran it (TensorRT-LLM, vLLM, Megatron-LM ...).", "engine"),
+        *_provenance(),
+    ),
+)
+
+INFERENCE_BOUNDS = Table(
+    "inference_bounds",
+    "The what-if grid (pipeline/costmodel/grid.py): the idealized bound of every shaped model on every data-center "
+    "accelerator released from 2012 (CPUs and cancelled chips left out), in three scenarios (decode_batch1_4k, "
+    "decode_batch64_4k: one generated token per sequence at a 4,096-token context; prefill_2k: a 2,048-token prompt) "
+    "at 16 bits (BF16, else FP16) and at the chip's best 8-bit format (FP8, else INT8) for weights, activations and "
+    "KV cache, on the fewest chips that hold weights, KV cache and activations (tensor parallel). A lower bound on "
+    "time: no overheads, datasheet peaks (pipeline/costmodel/engine.py).",
+    "model_id",
+    "",
+    (
+        Field("model_id", "string", None, "The model (model_shapes.model_id)."),
+        Field("accelerator_id", "string", None, "The accelerator (accelerators.accelerator_id)."),
+        Field("scenario", "string", None, "decode_batch1_4k, decode_batch64_4k or prefill_2k."),
+        Field("precision", "string", None, "16-bit or 8-bit."),
+        Field("weights_format", "string", None, "Number format of the weights (and activations and KV cache)."),
+        Field("batch_size", "int64", "count", "Sequences processed together."),
+        Field("context_tokens", "int64", "count", "Decode: positions attended (cache + new token); prefill: prompt."),
+        Field("model_release_fractional_year", "float64", "year", "The model's release date as a fractional year."),
+        Field(
+            "accelerator_release_fractional_year",
+            "float64",
+            "year",
+            "The accelerator's release date as a fractional year.",
+        ),
+        Field("chips", "int64", "count", "Chips used: the fewest whose memory holds the footprint."),
+        Field("weights_bytes", "float64", "B", "Weights in this format (embeddings and head in the same)."),
+        Field("kv_cache_bytes", "float64", "B", "KV cache of the batch at this context."),
+        Field("memory_footprint_bytes", "float64", "B", "Weights, KV cache and working activations."),
+        Field("step_flop", "float64", "FLOP", "FLOPs of one step of the whole batch."),
+        Field("moved_bytes", "float64", "B", "Bytes moved to and from DRAM in one step."),
+        Field("compute_time_s", "float64", "s", "The step's FLOPs at the chips' peak: the compute-only time."),
+        Field("memory_time_s", "float64", "s", "The step's bytes at the chips' DRAM bandwidth: the memory-only time."),
+        Field(
+            "interconnect_time_s",
+            "float64",
+            "s",
+            "Tensor-parallel all-reduces at the chip's interconnect bandwidth per direction (0 on one chip).",
+        ),
+        Field(
+            "step_time_s",
+            "float64",
+            "s",
+            "The bound: per operation the larger of its compute and memory time, summed, plus interconnect time.",
+        ),
+        Field("bound_by", "string", None, "compute, memory or interconnect: what takes most of step_time_s."),
+        Field(
+            "tokens_per_s_per_system",
+            "float64",
+            "tokens/s",
+            "Tokens per second of the chips together: generated tokens (decode) or prompt tokens (prefill).",
+        ),
+        Field("tokens_per_s_per_chip", "float64", "tokens/s", "tokens_per_s_per_system divided by chips."),
+        Field(
+            "energy_per_token_joules",
+            "float64",
+            "J",
+            "Chips x TDP x step time per token: an upper bound on energy at the idealized speed.",
+        ),
+        Field(
+            "interconnect_known",
+            "bool",
+            None,
+            "False where the chips' interconnect bandwidth is not in the dataset (its time is then left out).",
+        ),
+    ),
+)
+
+PAPER_POINTS = Table(
+    "paper_points",
+    "Every marker of the paper's Figures 1, 2a and 2b, recovered from the authors' vector PDFs "
+    "(raw/reference/paper_points.csv, pipeline/paper_points.py), beside the memwall row it shows "
+    "(pipeline/paper_compare.py): matched by its label, or unlabelled by an optimal assignment on date and value; a "
+    "marker with no plausible row is listed as unmatched with what it would have to be. The data behind the paper's "
+    "figures, with the provenance of every number.",
+    "point_id",
+    "",
+    (
+        Field("point_id", "string", None, "figure/series/index of the marker, in the PDF's drawing order."),
+        Field("figure", "string", None, "fig1, fig2a or fig2b."),
+        Field("series", "string", None, "The plotted series (flops, dram, interconnect, transformer, cv ...)."),
+        Field("label", "string", None, "The text the paper prints beside the marker, if any."),
+        Field("hidden", "bool", None, "Drawn exactly under another marker of the same series (a duplicate)."),
+        Field("date_as_plotted", "string", None, "The marker's x position as a date (YYYY-MM-DD)."),
+        Field("plotted_x_year", "float64", "year", "The marker's x position as a fractional year."),
+        Field("y_as_plotted", "float64", None, "The marker's y position in the figure's unit (y_unit)."),
+        Field("y_unit", "string", None, "What the figure's y axis shows."),
+        Field("base_unit", "string", None, "The base unit the plotted value converts to."),
+        Field("base_units_per_plotted_unit", "float64", None, "Factor from y_as_plotted to base_unit."),
+        Field("plotted_unit_note", "string", None, "How the factor was obtained (a normalization's base point ...)."),
+        Field("paper_value_base_units", "float64", None, "The marker's value in base_unit."),
+        Field("matched_table", "string", None, "accelerators, interconnects, memory_technologies or models."),
+        Field("matched_id", "string", None, "The memwall row's id (empty when unmatched)."),
+        Field("memwall_name", "string", None, "The memwall row's name."),
+        Field("memwall_release_date", "string", None, "memwall's release date of the row."),
+        Field("memwall_release_date_precision", "string", None, "day, month or year."),
+        Field("memwall_x_year", "float64", "year", "memwall's release date as a fractional year."),
+        Field("memwall_value_base_units", "float64", None, "memwall's value of the plotted quantity, in base_unit."),
+        Field("memwall_value_as_plotted", "float64", None, "memwall's value in the figure's unit."),
+        Field(
+            "value_ratio_memwall_to_paper", "float64", None, "memwall's value divided by the paper's (dimensionless)."
+        ),
+        Field("date_shift_years", "float64", "year", "memwall's date minus the plotted date."),
+        Field("memwall_source_url", "string", None, "The source of memwall's row."),
+        Field("match_method", "string", None, "label, alias, assignment or unmatched."),
+        Field("note", "string", None, "Why this row (or why none), in words."),
+        Field("source_file", "string", None, "The PDF of the authors' repository the marker comes from."),
+        Field("source_commit", "string", None, "The commit of amirgholami/ai_and_memory_wall read."),
+    ),
+)
+
 FITS = Table(
     "fits",
     "One row per fitted growth series, preset, selection and method: OLS of log10(value) on fractional year.",
@@ -793,5 +1232,18 @@ FITS = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (ACCELERATORS, MEMORY_TECHNOLOGIES, INTERCONNECTS, MODELS, FITS)}
-RAW_TABLES = ("accelerators", "memory_technologies", "interconnects", "models")
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        ACCELERATORS,
+        MEMORY_TECHNOLOGIES,
+        INTERCONNECTS,
+        MODELS,
+        MODEL_SHAPES,
+        MEASUREMENTS,
+        INFERENCE_BOUNDS,
+        PAPER_POINTS,
+        FITS,
+    )
+}
+RAW_TABLES = ("accelerators", "memory_technologies", "interconnects", "models", "model_shapes", "measurements")

@@ -62,7 +62,10 @@ KEYWORDS = [
 ]
 TABLE_SCHEMA_TYPES = {"string": "string", "float64": "number", "int64": "integer", "bool": "boolean", "date": "date"}
 # A table's primary key where the registry's `key` column alone is not unique.
-PRIMARY_KEYS = {"fits": ["preset", "series", "selection", "method"]}
+PRIMARY_KEYS = {
+    "fits": ["preset", "series", "selection", "method"],
+    "inference_bounds": ["model_id", "accelerator_id", "scenario", "precision"],
+}
 
 # What each unit symbol of the registry means (tests check every unit used is here).
 UNITS = {
@@ -75,6 +78,8 @@ UNITS = {
     "bit/s": "bits per second (signalling rate)",
     "W": "watts",
     "s": "seconds",
+    "J": "joules",
+    "tokens/s": "tokens per second",
     "count": "a number of things (parameters, tokens, lanes, dies)",
     "ratio": "a dimensionless ratio (growth factor, R²)",
     "year": "years (fractional years for dates: 2020.5 is mid-2020)",
@@ -278,7 +283,7 @@ abstract: >-
 authors:
   - name: "{AUTHOR}"
 version: "{version}"
-date-released: {date}
+date-released: "{date}"
 url: "{PROJECT_URL}"
 repository-code: "{PROJECT_URL}"
 license:
@@ -287,13 +292,13 @@ license:
 keywords:
 {chr(10).join(f"  - {k}" for k in KEYWORDS)}
 preferred-citation:
-  type: dataset
+  type: data
   title: "{TITLE}"
   authors:
     - name: "{AUTHOR}"
   version: "{version}"
   year: {date[:4]}
-  date-released: {date}
+  date-released: "{date}"
   url: "{PROJECT_URL}"
   notes: "Dataset version {version}. Data CC BY 4.0."
 references:

@@ -126,7 +126,9 @@ def test_a_kill_anywhere_loses_nothing_and_the_next_build_repairs_it(tmp_path):
 def test_make_interrupted_deletes_no_output_and_a_removed_raw_file_removes_its_rows(tmp_path):
     root = copy_of_repo(tmp_path / "repo")
     env = {**os.environ, "MEMWALL_FIGURES": CHEAP_FIGURE, "MEMWALL_ROOT": str(root)}
-    make = ["make", "--no-print-directory", "figures"]
+    # -o: the clone's .venv is the project's own (a symlink); never reinstall it from the clone (an editable install
+    # there would point the project's environment at this temporary folder)
+    make = ["make", "--no-print-directory", "-o", ".venv/.installed", "figures"]
     assert subprocess.run(make, cwd=root, env=env, capture_output=True, timeout=900).returncode == 0
     # Ctrl-C while ingest runs: make receives it too, and would delete every target of the interrupted recipe
     edit_a_raw_cell(root, "(interrupted)")

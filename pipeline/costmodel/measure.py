@@ -100,7 +100,7 @@ def report(r: dict, workloads) -> str:
         f"  ridge point, FP32 matmul / best bandwidth {r['ridge_fp32_flop_per_byte']:7.1f} FLOP/byte",
         f"  ridge point, FP64 matmul / best bandwidth {r['ridge_fp64_flop_per_byte']:7.1f} FLOP/byte",
         "",
-        "Transformer inference in FP32 (pipeline/costmodel/configs.toml scenarios) against the FP32 ridge point:",
+        "Transformer inference in FP32 (the roofline figure's scenarios) against the FP32 ridge point:",
     ]
     for row in workloads.itertuples():
         bound = "compute-bound" if row.intensity >= r["ridge_fp32_flop_per_byte"] else "memory-bound"

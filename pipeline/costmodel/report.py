@@ -63,7 +63,7 @@ def _reasons(model: M.Model, row: dict) -> dict[str, str]:
             f"{row['activations_gib'] - head:.2f} GiB: the paper's value lies between.",
         }
     if model.key == "gpt2":
-        c = configs["gpt2-xl"]
+        c = configs["gpt-2-1-5b"]
         resized = T.parameter_count(c, max_positions=2014) * M.PARAM_BYTES * 2 / M.GIB
         at_2014 = M.transformer_activation_bytes(c, 2014, 1, model.activation_bytes) / M.GIB
         return {

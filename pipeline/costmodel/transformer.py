@@ -14,11 +14,9 @@ max(FLOPs / peak FLOP/s, bytes / memory bandwidth).
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
-CONFIG_FILE = Path(__file__).with_name("configs.toml")
 FLOPS_PER_ELEMENT = {"layernorm": 8, "rmsnorm": 4, "softmax": 5, "gelu": 8, "relu": 1, "swiglu": 6, "add": 1}
 ARCHITECTURES = ("encoder", "decoder", "encoder-decoder")
 
@@ -61,34 +59,69 @@ class Config:
 @dataclass(frozen=True)
 class Scenario:
     label: str
-    model: str
+    model: str  # a model_id of curated/model_shapes.parquet
     phase: str  # encoder | prefill | generation
     tokens: int
     batch: int
     short: str = ""  # a short label, written on the figure's line
 
 
-def load(path: Path = CONFIG_FILE) -> tuple[dict[str, Config], list[Scenario]]:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    known = {f.name for f in fields(Config)}
-    configs = {}
-    for key, entry in data["models"].items():
-        unknown = set(entry) - known
-        if unknown:
-            raise ValueError(f"{path.name}: [models.{key}] has unknown field(s) {sorted(unknown)}")
-        config = Config(key=key, **entry)
-        if config.architecture not in ARCHITECTURES or config.hidden % config.heads:
-            raise ValueError(f"{path.name}: [models.{key}] architecture or hidden/heads is invalid")
-        configs[key] = config
-    scenarios = [Scenario(**s) for s in data.get("scenarios", [])]
-    for s in scenarios:
-        if s.model not in configs or s.phase not in ("encoder", "prefill", "generation"):
-            raise ValueError(f"{path.name}: scenario {s.label!r} names an unknown model or phase")
-    return configs, scenarios
+def _config(shape: dict, name: str, published: float) -> Config:
+    """A shape row of curated/model_shapes.parquet as this module's Config. Encoder-only rows are BERT checkpoints:
+    their token-type table, embedding norm and pooler (small groups the shape table does not hold) are added as
+    released; pre-norm decoders end with a final norm."""
+    architecture = {"encoder_decoder": "encoder-decoder"}.get(shape["architecture"], shape["architecture"])
+    encdec = architecture == "encoder-decoder"
+    encoder = architecture == "encoder"
+
+    def integer(key: str) -> int:
+        value = shape.get(key)
+        return 0 if value is None or value != value else int(value)
+
+    return Config(
+        key=shape["model_id"],
+        name=name,
+        source_url=shape["source_url"],
+        architecture=architecture,
+        layers=integer("encoder_layers") if encdec else integer("layers"),
+        decoder_layers=integer("layers") if encdec else 0,
+        hidden=integer("d_model"),
+        heads=integer("heads"),
+        kv_heads=integer("kv_heads"),
+        ffn=integer("ffn_dim"),
+        vocab=integer("vocab_size"),
+        positions=shape["position"],
+        max_positions=integer("context_length_tokens") if shape["position"] == "learned" else 0,
+        ffn_kind={"geglu": "swiglu", "other": "gelu"}.get(shape["ffn_kind"], shape["ffn_kind"]),
+        norm=shape.get("norm") or "rmsnorm",
+        biases=bool(shape.get("bias")),
+        tied_embeddings=bool(shape.get("tied_embeddings") or shape.get("tied_embeddings_assumed")),
+        shared_embeddings=encdec and bool(shape.get("tied_embeddings")),
+        token_types=2 if encoder else 0,
+        embedding_norm=encoder,
+        pooler=encoder,
+        final_norm=architecture == "decoder",
+        published_parameters=published,
+    )
 
 
-def configs() -> dict[str, Config]:
-    return load()[0]
+def configs(curated: Path | None = None) -> dict[str, Config]:
+    """Every shape of curated/model_shapes.parquet as a Config, keyed by model_id (name and published parameters
+    from curated/models.parquet)."""
+    import pyarrow.parquet as pq
+
+    from pipeline import paths
+
+    curated = curated or paths.CURATED
+    shapes = pq.read_table(curated / "model_shapes.parquet").to_pylist()
+    models = {
+        r["model_id"]: r
+        for r in pq.read_table(curated / "models.parquet", columns=["model_id", "name", "parameters"]).to_pylist()
+    }
+    return {
+        s["model_id"]: _config(s, models[s["model_id"]]["name"], models[s["model_id"]]["parameters"] or 0.0)
+        for s in shapes
+    }
 
 
 # ------------------------------------------------------------------------------------------------ parameters

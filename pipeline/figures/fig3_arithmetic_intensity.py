@@ -66,7 +66,7 @@ def build(
     fits: pd.DataFrame,
     version: str,
     variant: theme.Variant,
-    models: tuple[str, ...] = ("bert-base", "bert-large", "gpt2-small"),
+    models: tuple[str, ...] = ("bert-base", "bert-large", "gpt-2-117m"),
     lengths: tuple[int, ...] = (128, 256, 512, 1024, 2048, 4096),
     accelerator: str = "intel-xeon-platinum-8280",
     bytes_per_value: int = 4,
@@ -92,7 +92,7 @@ def build(
         axes = theme.Axes(panel_width, panel_height, (0.0, 1.0), domain)
         y_scale = alt.Scale(type="log", domain=list(domain), nice=False)
         x_title = ("Tokens" if variant.narrow else "Sequence length (tokens)") if i >= 2 else None
-        x_axis, y_axis, tick_labels = _axes(
+        x_axis, y_axis, tick_labels = panel_axes(
             axes, exponents[field], label_width, y_title.format(base=lengths[0]), x_values, x_title
         )
         layers = [tick_labels]
@@ -158,7 +158,7 @@ def build(
     return growth.Drawn(chart, table, [], title, subtitle)
 
 
-def _axes(axes, exponents, label_width, y_title, x_values, x_title) -> tuple[alt.Axis, alt.Axis, alt.Chart]:
+def panel_axes(axes, exponents, label_width, y_title, x_values, x_title) -> tuple[alt.Axis, alt.Axis, alt.Chart]:
     """A panel's two axes (carried by every data layer, so Vega-Lite merges them) and its y tick labels as text."""
     x_axis = alt.Axis(
         values=x_values,

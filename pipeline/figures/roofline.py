@@ -1,7 +1,7 @@
 """The roofline over time: each data-center GPU's and TPU's ridge point (peak FLOP/s at training precision divided
 by DRAM bandwidth; above it an operation is compute-bound, below it memory-bound) against release year, with its
 growth fit (series current/flop_per_byte_memory), and the arithmetic intensity of transformer inference at 16 bits
-(configs.toml scenarios) drawn across as horizontal lines."""
+(SCENARIOS, shapes from curated/model_shapes.parquet) drawn across as horizontal lines."""
 
 from __future__ import annotations
 
@@ -15,13 +15,39 @@ from pipeline.figures import growth, theme
 SERIES = "current/flop_per_byte_memory"
 X_DOMAIN = (2006.5, 2026.9)
 SIXTEEN_BIT = T.Precision(2, 2)
+# Inference scenarios whose arithmetic intensity the figure draws: encoder (all tokens at once), prefill (the prompt,
+# all at once, filling the KV cache) or generation (one new token attending to a KV cache of `tokens` positions).
+SCENARIOS = (
+    T.Scenario(
+        "Encoder inference (BERT-Large, 512 tokens)", "bert-large", "encoder", 512, 1, "BERT-Large encoder, 512 tokens"
+    ),
+    T.Scenario(
+        "Decoder prefill (Llama 3 8B, 2048-token prompt)",
+        "llama-3-8b",
+        "prefill",
+        2048,
+        1,
+        "Llama 3 8B prefill, 2k prompt",
+    ),
+    T.Scenario(
+        "Decoder generation, batch 64 (Llama 3 8B)", "llama-3-8b", "generation", 2048, 64, "Llama 3 8B decode, batch 64"
+    ),
+    T.Scenario(
+        "Decoder generation, batch 1 (Llama 3 8B, 2048-token context)",
+        "llama-3-8b",
+        "generation",
+        2048,
+        1,
+        "Llama 3 8B decode, batch 1",
+    ),
+)
 
 
 def workloads(precision: T.Precision = SIXTEEN_BIT) -> pd.DataFrame:
-    """Arithmetic intensity (FLOP per byte moved) of each inference scenario of configs.toml."""
-    configs, scenarios = T.load()
+    """Arithmetic intensity (FLOP per byte moved) of each inference scenario of SCENARIOS."""
+    configs = T.configs()
     rows = []
-    for s in scenarios:
+    for s in SCENARIOS:
         intensity = T.totals(T.scenario_ops(s, configs[s.model], precision))["intensity_flop_per_byte"]
         rows.append(
             {
