@@ -283,6 +283,16 @@ class Drawn:
     description: str
 
 
+@dataclass
+class Overlay:
+    """Points drawn as crosses in a quantity's colour over a chart, not fitted (another source's values: the paper's
+    own plotted points). `points` columns: x, y, name, matched_id, source (where the value comes from)."""
+
+    role: str
+    legend: str
+    points: pd.DataFrame
+
+
 def chart(
     series: list[Plotted],
     variant: theme.Variant,
@@ -297,12 +307,16 @@ def chart(
     references: list[Reference] = (),
     counts: bool = False,
     key_note: str | None = None,
+    overlays: list[Overlay] = (),
+    overlay_key: str = "",
 ) -> Drawn:
     """A log-scale growth chart in a variant: context points (grey) under the series, fitted segments with their
-    bands, labelled points, the key below the plot; title, subtitle and credit in the web flavour only."""
+    bands, labelled points, overlay crosses, the key below the plot; title, subtitle and credit in the web flavour
+    only."""
     drawn = [*context, *series]
     all_y = np.concatenate(
         [p.points["y"].to_numpy(dtype="float64") for p in drawn]
+        + [o.points["y"].to_numpy(dtype="float64") for o in overlays]
         + [np.array([v for s in p.segments for v in (s.y0, s.y1)]) for p in series]
         + [np.array([r.y0, r.y1]) for r in references]
     )
@@ -316,6 +330,9 @@ def chart(
     for p, radius in [(c, 2.0) for c in context] + [(p, theme.marker_radius(theme.style(p.role).size)) for p in series]:
         for x, y in zip(p.points["x"], p.points["y"], strict=True):
             markers.append((axes.px(x), axes.py(y), radius))
+    for o in overlays:
+        for x, y in zip(o.points["x"], o.points["y"], strict=True):
+            markers.append((axes.px(x), axes.py(y), theme.marker_radius(theme.style("paper").size)))
     segments_px = [(axes.px(s.x0), axes.py(s.y0), axes.px(s.x1), axes.py(s.y1)) for p in series for s in p.segments] + [
         (axes.px(r.x0), axes.py(r.y0), axes.px(r.x1), axes.py(r.y1)) for r in references
     ]
@@ -366,6 +383,29 @@ def chart(
         st = theme.style(p.role)
         layers.append(_points_layer(p, st, x_scale, y_scale, variant, hollow=False))
         layers.append(_points_layer(p, st, x_scale, y_scale, variant, hollow=True))
+    for o in overlays:
+        mark = (
+            alt.Chart(o.points[["x", "y", "name", "source"]])
+            .mark_point(
+                shape="cross",
+                color=theme.style(o.role).color,
+                size=theme.style("paper").size,
+                filled=True,
+                opacity=1,
+                strokeWidth=0,
+            )
+            .encode(x=x_scale, y=y_scale)
+        )
+        if variant.web:
+            mark = mark.encode(
+                tooltip=[
+                    "name:N",
+                    alt.Tooltip("x:Q", format=".2f", title="year as plotted"),
+                    alt.Tooltip("y:Q", format=".3~g", title="as plotted"),
+                    "source:N",
+                ]
+            )
+        layers.append(mark)
     layers += _label_layers(labels, axes, x_axis)
     if len(direct):
         layers.append(_data_x_text(direct, axes, x_axis, color=theme.MUTED))
@@ -374,6 +414,8 @@ def chart(
     entries += list({r.text: theme.KeyEntry(r.text, r.role, line=True) for r in references}.values())
     entries += [theme.KeyEntry(f"{r.tag}: {r.direct}", r.role) for r in tagged]
     entries += [theme.KeyEntry(f"{p.legend} (context, not fitted)", "context", marker=True) for p in context]
+    if overlays:
+        entries.append(theme.KeyEntry(overlay_key, "paper", marker=True, color=theme.INK))
     if any(p.points["hollow"].any() for p in series):
         entries.append(theme.KeyEntry(key_note or HOLLOW_NOTE, "note", marker=True, hollow=True))
     key_top = frame.plot_height + _x_axis_extent()
@@ -393,7 +435,17 @@ def chart(
         description=f"{title}. {subtitle}",
         usermeta={"memwall": {"version": version, "variant": variant.name, "fits": fits_shown}},
     )
-    return Drawn(layered, figure_data(series, context, references), fits_shown, title, subtitle)
+    data = figure_data(series, context, references)
+    if overlays:
+        extra = pd.concat(
+            [
+                o.points.assign(kind="overlay_point", legend=o.legend).rename(columns={"x": "x_year", "y": "plotted_y"})
+                for o in overlays
+            ],
+            ignore_index=True,
+        )
+        data = pd.concat([data, extra], ignore_index=True)
+    return Drawn(layered, data, fits_shown, title, subtitle)
 
 
 def _x_axis_extent() -> float:

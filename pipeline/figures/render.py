@@ -41,6 +41,7 @@ from pipeline.outputs import fault_point, replace_directory
 FIGURES: dict[str, tuple[str, dict]] = {
     "fig1_hw_scaling": ("pipeline.figures.fig1_hw_scaling", {"preset": "paper"}),
     "fig1_hw_scaling_current": ("pipeline.figures.fig1_hw_scaling", {"preset": "current"}),
+    "fig1_hw_scaling_paper_overlay": ("pipeline.figures.fig1_hw_scaling", {"preset": "paper", "overlay": True}),
     "fig2a_model_size": ("pipeline.figures.fig2a_model_size", {"preset": "paper"}),
     "fig2a_model_size_current": ("pipeline.figures.fig2a_model_size", {"preset": "current"}),
     "fig2b_training_compute": ("pipeline.figures.fig2b_training_compute", {"preset": "paper"}),
@@ -50,6 +51,8 @@ FIGURES: dict[str, tuple[str, dict]] = {
     "fig3_arithmetic_intensity": ("pipeline.figures.fig3_arithmetic_intensity", {}),
     "fig4_training_memory": ("pipeline.figures.fig4_training_memory", {}),
     "roofline": ("pipeline.figures.roofline", {}),
+    "fig_memory_wall_decode": ("pipeline.figures.fig_memory_wall_decode", {}),
+    "fig_amdahl_low_bit": ("pipeline.figures.fig_amdahl_low_bit", {}),
 }
 VARIANT_NAMES = ("web", "2col", "1col")
 WEB_FORMATS = ("svg", "png", "pdf", "vl.json", "html")
