@@ -104,7 +104,7 @@ clean: ## Remove the virtual environment, caches and the database (committed out
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(DATABASE)
 
 check-reproducible: $(SETUP) ## Rebuild everything from raw/ and fail if a committed output differs
-	$(BIN)/python -m pipeline.build all --quiet
+	$(BIN)/python -m pipeline.build all --quiet --force
 	$(BIN)/python -m pipeline.reproducible
 
 coverage: data ## Print row counts and completeness against the dataset's targets (and the rows short of each)

@@ -164,7 +164,9 @@ def _raised(err: Exception, module: str, name: str) -> bool:
     return module in sys.modules and isinstance(err, getattr(sys.modules[module], name))
 
 
-def run(stage_names: list[str], quiet: bool = False) -> int:
+def run(stage_names: list[str], quiet: bool = False, force: bool = False) -> int:
+    from pipeline import stagekeys
+
     with build_lock(paths.LOCK):
         _trace("locked")
         remove_leftovers()
@@ -172,6 +174,12 @@ def run(stage_names: list[str], quiet: bool = False) -> int:
             for name in stage_names:
                 started = time.perf_counter()
                 fault_point(f"stage:{name}")
+                stage_key = stagekeys.key(name)
+                if not force and stagekeys.up_to_date(name, stage_key):
+                    stagekeys.touch(name)
+                    if not quiet:
+                        print(f"memwall: {name:<9} skipped: inputs and outputs as when it last ran", file=sys.stderr)
+                    continue
                 try:
                     STAGES[name]()
                 except Exception as err:
@@ -184,6 +192,7 @@ def run(stage_names: list[str], quiet: bool = False) -> int:
                         print(f"memwall: {name} failed: {type(err).__name__}: {err}", file=sys.stderr)
                         print(f"memwall: the outputs of '{name}' are unchanged.", file=sys.stderr)
                     return 1
+                stagekeys.record(name, stage_key)
                 if not quiet:
                     print(f"memwall: {name:<9} {time.perf_counter() - started:6.2f} s", file=sys.stderr)
         finally:
@@ -199,10 +208,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("stage", nargs="+", choices=[*STAGES, "all"])
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument(
+        "--force", action="store_true", help="run every stage named, even those whose inputs are unchanged"
+    )
     args = parser.parse_args(argv)
     names = list(STAGES) if "all" in args.stage else args.stage
     try:
-        return run(names, args.quiet)
+        return run(names, args.quiet, args.force)
     except KeyboardInterrupt:
         print("memwall: interrupted; outputs are as they were before the stage that was running", file=sys.stderr)
         return 130

@@ -38,7 +38,8 @@ EXAMPLES = {
 Only reads run: SELECT (WITH, FROM, DESCRIBE, SHOW, SUMMARIZE), PIVOT, EXPLAIN and read-only PRAGMAs. Statements
 that write or reach outside the dataset (INSERT, CREATE, DROP, COPY, ATTACH, INSTALL, LOAD, SET, CALL ...) are
 refused before anything runs. Queries may read files inside the repository only. Tables: accelerators,
-memory_technologies, interconnects, models, fits; views: accelerator_ratios, frontier_models,
+memory_technologies, interconnects, models, model_shapes, measurements, inference_bounds, paper_points, fits; views:
+accelerator_ratios, frontier_models,
 models_exceeding_accelerator_memory; macros: fractional_year(d), growth_per_2y(d, v). More in docs/QUERIES.md.""",
     "describe": """examples:
   memwall describe                 every table and view with its row count and description

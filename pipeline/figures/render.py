@@ -278,34 +278,12 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-# What makes the figures: the same files the Makefile lists as the manifest's prerequisites (directly or through
-# curated/), so that `make figures` doing nothing and an unchanged inputs hash mean the same thing.
-FIGURE_INPUTS = (
-    "raw/**/*.csv",
-    "VERSION",
-    "requirements.lock",
-    "pipeline/ingest.py",
-    "pipeline/units.py",
-    "pipeline/fields.py",
-    "pipeline/outputs.py",
-    "pipeline/detmath.py",
-    "pipeline/fits.py",
-    "pipeline/series.toml",
-    "pipeline/figures/*.py",
-    "pipeline/costmodel/*.py",
-    "pipeline/costmodel/*.toml",
-    "pipeline/fonts/*.ttf",
-)
-
-
 def inputs_hash() -> str:
-    """Hash of everything that makes the figures (FIGURE_INPUTS): code, series, fonts, raw data, version, pins."""
-    digest = hashlib.sha256()
-    files = sorted({path for pattern in FIGURE_INPUTS for path in paths.ROOT.glob(pattern) if path.is_file()})
-    for path in files:
-        digest.update(path.relative_to(paths.ROOT).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    """Hash of everything that makes the figures: the figures stage's key (pipeline/stagekeys.py: the code, fonts,
+    version, pins and raw data, notes left out since no figure prints them)."""
+    from pipeline import stagekeys
+
+    return stagekeys.key("figures")
 
 
 PRELOAD = ["pandas", "pyarrow", "duckdb", "altair", "vl_convert", "pipeline.fits", "pipeline.figures.growth"]
