@@ -89,8 +89,8 @@ data: $(TABLES) $(FITS) $(BOUNDS) $(PAPER) $(REPORT) $(DATABASE) $(PACKAGE) ## B
 
 figures: data $(MANIFEST) ## Build the dataset and render every figure (the main job)
 
-test: $(SETUP) $(OLD_DUCKDB)/.installed ## Run the test suite
-	$(BIN)/python -m pytest
+test: $(SETUP) $(OLD_DUCKDB)/.installed ## Run the test suite (one worker per core; a test file stays on one worker)
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 lint: $(SETUP) ## Check style with ruff
 	$(BIN)/ruff check pipeline tests

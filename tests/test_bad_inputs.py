@@ -4,13 +4,14 @@ was expected, and leaves every file in curated/ and figures/ byte-identical."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 
 import pytest
-from conftest import read_rows, table_header, write_rows
+from conftest import FIXTURE_RAW, REPO, read_rows, table_header, write_rows
 
-from pipeline import build
+from pipeline import build, paths
 
 NVIDIA = "accelerators/nvidia.csv"
 MODELS = "models/2018-2024.csv"
@@ -243,9 +244,32 @@ def snapshot(root) -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="session")
+def fixture_tables(tmp_path_factory):
+    """The fixture raw/ ingested once per test run (every case starts from these outputs)."""
+    root = tmp_path_factory.mktemp("baseline")
+    shutil.copytree(FIXTURE_RAW, root / "raw")
+    shutil.copy(REPO / "VERSION", root / "VERSION")
+    (root / "curated").mkdir()
+    with pytest.MonkeyPatch.context() as m:
+        for name, value in (
+            ("ROOT", root),
+            ("RAW", root / "raw"),
+            ("CURATED", root / "curated"),
+            ("FIGURES", root / "figures"),
+            ("DATABASE", root / "curated" / "memwall.duckdb"),
+            ("LOCK", root / "curated" / ".build.lock"),
+        ):
+            m.setattr(paths, name, value)
+        assert build.run(["ingest"], quiet=True) == 0
+    return root / "curated"
+
+
 @pytest.fixture
-def built(project):
-    assert build.run(["ingest"], quiet=True) == 0
+def built(project, fixture_tables):
+    for path in fixture_tables.iterdir():  # the tables as `build ingest` writes them from the unchanged raw/
+        if path.name != ".build.lock":
+            shutil.copy2(path, project / "curated" / path.name)
     (project / "figures" / "2026.11.0").mkdir(parents=True)
     (project / "figures" / "2026.11.0" / "fig.svg").write_text("<svg/>")
     return project

@@ -60,7 +60,10 @@ def test_a_failure_while_writing_tables_changes_nothing(project, monkeypatch, ca
 
 
 def test_a_failure_in_any_later_stage_changes_nothing(monkeypatch, tmp_path):
-    """Fits, report, database and figures each fail by injection; their outputs stay as they were."""
+    """Fits, report, database and figures each fail by injection; their outputs stay as they were (figures: one
+    figure rendered, then the manifest fails; no stage skipped for being up to date)."""
+    monkeypatch.setenv("MEMWALL_NO_SKIP", "1")
+    monkeypatch.setenv("MEMWALL_FIGURES", "fig_precision")
     root = _copy_of_repo(tmp_path)
     for name, attr in [("ROOT", ""), ("RAW", "raw"), ("CURATED", "curated"), ("FIGURES", "figures")]:
         monkeypatch.setattr(paths, name, root / attr if attr else root)

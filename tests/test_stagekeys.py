@@ -4,9 +4,9 @@ that changes, or an output touched by hand, runs the stage again."""
 from __future__ import annotations
 
 import pandas as pd
+from conftest import read_rows, table_header, write_rows
 
 from pipeline import build, paths
-from tests.conftest import read_rows, table_header, write_rows
 
 
 def run(capsys, *stages: str) -> str:

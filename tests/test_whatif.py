@@ -263,3 +263,12 @@ def test_whatif_help_has_an_example(capsys):
     with pytest.raises(SystemExit):
         cli(["whatif", "--help"])
     assert "memwall whatif --model llama-3-70b --accelerator nvidia-h100-sxm5-80gb" in capsys.readouterr().out
+
+
+def test_measurement_links_in_the_report_cannot_break_out():
+    """A source URL from raw/ becomes a Markdown link target that no character of it can end or escape."""
+    from pipeline.figures import escape
+
+    target = escape.markdown_url("https://example.org/a)b](c)<script>x\"'`")
+    assert target.startswith("<") and target.endswith(">")
+    assert not any(c in target[1:-1] for c in "<>()[]\"'` ")

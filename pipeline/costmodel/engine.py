@@ -275,6 +275,35 @@ def memory_footprint(
     return weights, kv, activations
 
 
+def chips_to_hold(cases: pd.DataFrame, shapes: pd.DataFrame, accelerators: pd.DataFrame) -> np.ndarray:
+    """The fewest chips of each case's accelerator whose memory holds its footprint (what `evaluate` reports as
+    chips_to_hold, without evaluating the steps)."""
+    s = shapes.set_index("model_id").loc[cases["model_id"]].reset_index()
+    capacity = (
+        accelerators.set_index("accelerator_id")
+        .loc[cases["accelerator_id"], "memory_bytes"]
+        .to_numpy(dtype="float64", na_value=np.nan)
+    )
+    d = Dims(s)
+    batch = cases["batch_size"].to_numpy(dtype="float64")
+    prompt = cases["prompt_tokens"].to_numpy(dtype="float64")
+    generate = cases["generated_tokens"].to_numpy(dtype="float64")
+    context = prompt + (generate + 1) / 2
+    if "decode_context_tokens" in cases:
+        given = cases["decode_context_tokens"].to_numpy(dtype="float64", na_value=np.nan)
+        context = np.where(np.isnan(given), context, given)
+    bits = cases["weights_format"].map(FORMAT_BITS).to_numpy(dtype="float64")
+    if "weight_bits" in cases:
+        own = cases["weight_bits"].to_numpy(dtype="float64", na_value=np.nan)
+        bits = np.where(np.isnan(own), bits, own)
+    act = cases["activations_format"].map(FORMAT_BITS).to_numpy(dtype="float64") / 8
+    kv = cases["kv_cache_format"].map(FORMAT_BITS).to_numpy(dtype="float64")
+    cross = np.where(d.encoder_layers > 0, prompt, 0.0)
+    parts = memory_footprint(d, batch, np.maximum(prompt + generate, context), cross, bits, act, kv, prompt)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.ceil(sum(parts) / capacity)
+
+
 def default_activations(accelerators: pd.DataFrame, weights: pd.Series) -> pd.Series:
     """Activations' format when none is asked: the weights' format if it is a compute format the chip has (FP8
     weights run FP8 matrix products), otherwise BF16, FP16 or FP32, the first the chip has (weight-only

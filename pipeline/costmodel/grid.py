@@ -82,7 +82,7 @@ def build_grid(curated: Path) -> pd.DataFrame:
     models = pd.read_parquet(curated / "models.parquet", columns=["model_id", "release_fractional_year"])
     c = cases(shapes, accelerators)
     # the fewest chips that hold the footprint, then the bound on that many (all tensor parallel)
-    need = E.evaluate(c, shapes, accelerators)["chips_to_hold"].to_numpy()
+    need = E.chips_to_hold(c, shapes, accelerators)
     c["chips"] = c["tensor_parallel"] = np.maximum(need, 1.0)
     r = E.evaluate(c, shapes, accelerators)
     decode = c["scenario"].str.startswith("decode").to_numpy()

@@ -115,18 +115,18 @@ def chips_to_hold(shapes, accelerators, models) -> str:
         "| Accelerator | Memory GB | " + " | ".join(f"{_md(names[m])} 16-bit / 8-bit" for m in present) + " |",
         "|---|---:|" + "---:|" * len(present),
     ]
-    for _, chip in chips.iterrows():
-        cells = []
-        for model in present:
-            counts = []
-            for formats in (("bf16", "fp16"), ("fp8", "int8")):
+    cases, where = [], []
+    for c, (_, chip) in enumerate(chips.iterrows()):
+        for m, model in enumerate(present):
+            for p, formats in enumerate((("bf16", "fp16"), ("fp8", "int8"))):
                 fmt = next((f for f in formats if pd.notna(chip[E.PEAK_COLUMN[f]])), None)
-                if fmt is None:
-                    counts.append("–")
-                    continue
-                r = E.evaluate(pd.DataFrame([_case(model, chip, fmt, 1.0, 32768.0)]), shapes, accelerators).iloc[0]
-                counts.append(str(int(r["chips_to_hold"])))
-            cells.append(" / ".join(counts))
+                if fmt is not None:
+                    cases.append(_case(model, chip, fmt, 1.0, 32768.0))
+                    where.append((c, m, p))
+    need = E.chips_to_hold(pd.DataFrame(cases), shapes, accelerators)
+    counts = {key: str(int(n)) for key, n in zip(where, need, strict=True)}
+    for c, (_, chip) in enumerate(chips.iterrows()):
+        cells = [" / ".join(counts.get((c, m, p), "–") for p in (0, 1)) for m in range(len(present))]
         lines.append(f"| {_md(chip['name'])} | {chip['memory_bytes'] / 1e9:.0f} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("–: the chip has no published peak in that format.")
@@ -177,7 +177,8 @@ def measurements_table(curated: Path) -> str:
         achieved = "–" if np.isnan(row.achieved_fraction) else f"{row.achieved_fraction:.0%}"
         bound = "–" if np.isnan(row.bound) else f"{row.bound:.4g}"
         lines.append(
-            f"| [{_md(row.measurement_id)}]({row.source_url}) | {_md(row.metric)} | {row.measured:.4g} | {bound} "
+            f"| [{_md(row.measurement_id)}]({escape.markdown_url(row.source_url)}) | {_md(row.metric)} "
+            f"| {row.measured:.4g} | {bound} "
             f"| {achieved} | {_md(row.bound_taken_as)} |"
         )
     return "\n".join(lines)

@@ -78,6 +78,13 @@ def markdown(text: str) -> str:
     return " ".join(text.split())
 
 
+def markdown_url(url: str) -> str:
+    """A URL as the target of a Markdown link, `[text](<target>)`: inside angle brackets, with every character that
+    could end the target or open markup percent-encoded (ingest admits only https URLs without spaces or quotes)."""
+    encoded = "".join(f"%{ord(c):02X}" if c in "<>()[]\\ \"'`" or ord(c) < 0x21 else c for c in str(url))
+    return f"<{encoded}>"
+
+
 def code_block(text: str, info: str = "") -> str:
     """A fenced code block whose fence is longer than any run of backticks in the text."""
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
