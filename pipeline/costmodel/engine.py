@@ -252,7 +252,8 @@ def step_ops(
 def memory_footprint(
     d: Dims, batch, context, cross, weight_bits, activation_bytes, kv_bits, prompt
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(weights, KV cache, activations) in bytes for `batch` sequences holding `context` positions."""
+    """(weights, KV cache, activations) in bytes for `batch` sequences holding `context` positions; activations: the
+    inputs and outputs of the widest layer for the larger of one sequence's prompt and one token per sequence."""
     linear = d.parameters() - d.embedding_weights() - d.head_weights()
     weights = linear * weight_bits / 8 + (d.embedding_weights() + d.head_weights()) * activation_bytes
     windowed = ~np.isnan(d.window)
@@ -271,7 +272,9 @@ def memory_footprint(
     )
     kv += batch * cross * kv_width * kv_bits / 8 * np.where(d.encoder_layers > 0, d.layers, 0.0)
     width = np.maximum(d.ffn * d.ffn_matrices, d.expert_ffn * d.ffn_matrices * np.maximum(d.experts_per_token, 1))
-    activations = 2 * batch * prompt * np.maximum(width, d.q_out() + kv_width) * activation_bytes
+    # the working set of the largest single step: one sequence's prompt at once (serving engines prefill a sequence
+    # at a time) or one token of every sequence of the batch
+    activations = 2 * np.maximum(prompt, batch) * np.maximum(width, d.q_out() + kv_width) * activation_bytes
     return weights, kv, activations
 
 
