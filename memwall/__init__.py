@@ -86,6 +86,7 @@ def whatif(model_id: str, accelerator_id: str, amdahl_bits: float | None = None,
     pipeline_parallel. Raises pipeline.costmodel.engine.WhatIfError for an unknown id, a format the chip lacks or a
     model that does not fit."""
     from pipeline import paths
-    from pipeline.costmodel import engine, whatif as answer
+    from pipeline.costmodel import engine
+    from pipeline.costmodel import whatif as answer
 
     return answer.answer(engine.Question(model_id, accelerator_id, **settings), paths.CURATED, amdahl_bits)

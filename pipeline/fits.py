@@ -121,12 +121,16 @@ def connect_curated(curated_dir: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def points_sql(series: Series, selection: str | None = None, final_only: bool = True) -> str:
+def points_sql(
+    series: Series, selection: str | None = None, final_only: bool = True, order: str = "x, value DESC, id"
+) -> str:
     """SQL returning the points of a series: id, name, label, release_date, x (fractional year), value, source_url,
     provisional (announced, preview or cancelled: never fitted) and estimate (the value is someone's estimate).
 
     final_only (the fits): only rows whose status is final (fields.FINAL_STATUSES), so an announcement or a preview
-    never sets a record or anchors a line. Figures also ask for the others, to draw them hollow."""
+    never sets a record or anchors a line. Figures also ask for the others, to draw them hollow.
+
+    order: the ORDER BY of the result (the frontier is always selected in the order x, value DESC, id)."""
     selection = selection or series.selection
     table = F.TABLES[series.table]
     label_column = series.label_by or "name"
@@ -147,7 +151,7 @@ def points_sql(series: Series, selection: str | None = None, final_only: bool = 
     """
     columns = "id, name, label_text, release_date, x, value, source_url, provisional, estimate"
     if selection == "all":
-        return f"SELECT {columns} FROM ({base}) ORDER BY x, value DESC, id"
+        return f"SELECT {columns} FROM ({base}) ORDER BY {order}"
     if selection == "frontier":
         return f"""
             SELECT {columns} FROM (
@@ -155,7 +159,7 @@ def points_sql(series: Series, selection: str | None = None, final_only: bool = 
                                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_max
               FROM ({base}))
             WHERE previous_max IS NULL OR value > previous_max
-            ORDER BY x, value DESC, id
+            ORDER BY {order}
         """
     raise FitError(f"unknown selection {selection!r}")
 
@@ -196,17 +200,72 @@ def describe_slope(slope: float, stderr: float, n: int) -> dict[str, float]:
     }
 
 
-def ols_arrays(x: np.ndarray, y_log10: np.ndarray) -> dict[str, float]:
+EXACT_SUM_MIN = 4096  # below: math.fsum itself (a Python loop over the values is cheap there)
+_EXACT_SUM_CHUNK = 1 << 25  # values per pass: every partial sum of one bin stays below 2**53 units (exact)
+_EXACT_SUM_BLOCK = 1 << 16  # values per block: blocks stay in the CPU's cache
+_HIGH_BITS = np.uint64(0xFFFFFFFFFC000000)  # sign, exponent and the top 26 bits of the 52-bit fraction
+
+
+def exact_sum(values: np.ndarray) -> float:
+    """math.fsum of a float64 array, the same float: the exactly rounded sum, by exact float64 sums over numpy.
+
+    Each finite value is split, exactly, into a high part (its sign, exponent and top 26 fraction bits) and a low
+    part (value - high: the other 26 bits). Within one bin of sign and exponent, every high part is a multiple of
+    one power of two and below 2**27 of it, every low part below 2**26 of a smaller one; a sum of fewer than 2**26
+    of them is therefore an integer number of units below 2**53, which float64 holds exactly, and np.bincount's
+    per-bin sums are exact whatever their order. Python integers add the per-bin sums exactly and one integer
+    division rounds the total once, to nearest even, as fsum does. Non-finite values and zero sums take math.fsum
+    (its inf, nan, overflow and signed-zero rules)."""
+    a = np.ascontiguousarray(values, dtype="float64").ravel()
+    if a.size < EXACT_SUM_MIN or not np.isfinite(a).all():
+        return math.fsum(a)
+    total = 0  # the sum in units of 2**-1074, the smallest subnormal
+    for start in range(0, a.size, _EXACT_SUM_CHUNK):
+        part = a[start : start + _EXACT_SUM_CHUNK]
+        sums = np.zeros((2, 4096))
+        for block in range(0, part.size, _EXACT_SUM_BLOCK):
+            chunk = part[block : block + _EXACT_SUM_BLOCK]
+            bits = chunk.view(np.uint64)
+            bins = (bits >> np.uint64(52)).view(np.int64)  # sign * 2048 + biased exponent
+            high = (bits & _HIGH_BITS).view(np.float64)
+            sums[0] += np.bincount(bins, weights=high, minlength=4096)
+            sums[1] += np.bincount(bins, weights=chunk - high, minlength=4096)  # the low bits: exact difference
+        for value in sums[sums != 0].tolist():
+            numerator, denominator = value.as_integer_ratio()
+            total += numerator * ((1 << 1074) // denominator)
+    if total == 0:
+        return math.fsum(a)
+    try:
+        return total / (1 << 1074)
+    except OverflowError:  # the sum is beyond the float range: fsum says so in its own words
+        return math.fsum(a)
+
+
+def _distinct_count(x: np.ndarray) -> int:
+    """np.unique(x).size, without sorting when x is already sorted (the points of a fit come sorted by date)."""
+    if x.size > 1 and not np.isnan(x[-1]) and bool((x[1:] >= x[:-1]).all()):
+        return int(np.count_nonzero(x[1:] != x[:-1])) + 1
+    return int(np.unique(x).size)
+
+
+def _moments(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, float]:
+    """Means and centred sums of squares and products of x and y, from exactly rounded sums."""
+    n = x.size
+    xm, ym = exact_sum(x) / n, exact_sum(y) / n
+    u, v = x - xm, y - ym
+    return xm, ym, exact_sum(u * u), exact_sum(u * v), exact_sum(v * v)
+
+
+def ols_arrays(x: np.ndarray, y_log10: np.ndarray, moments: tuple | None = None) -> dict[str, float]:
     """OLS of log10 values on years from exactly rounded sums: the fit of every series, independent of row order,
-    of SIMD and of BLAS."""
+    of SIMD and of BLAS. `moments`: _moments(x, y) when the caller has them already."""
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y_log10, dtype="float64")
     n = x.size
-    if n < 2 or np.unique(x).size < 2:
-        raise FitError(f"a growth fit needs at least 2 distinct dates; got {np.unique(x).size} among {n} points")
-    xm, ym = math.fsum(x) / n, math.fsum(y) / n
-    u, v = x - xm, y - ym
-    sxx, sxy, syy = math.fsum(u * u), math.fsum(u * v), math.fsum(v * v)
+    distinct = _distinct_count(x) if n else 0
+    if n < 2 or distinct < 2:
+        raise FitError(f"a growth fit needs at least 2 distinct dates; got {distinct} among {n} points")
+    xm, ym, sxx, sxy, syy = moments or _moments(x, y)
     slope = sxy / sxx
     return _stats_from_moments(n, slope, ym - slope * xm, sxx, syy, sxy)
 
@@ -263,26 +322,76 @@ def _slope(x: np.ndarray, y: np.ndarray) -> float:
 
 def theil_sen(x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, float]:
     """Theil-Sen slope with its 95% interval (scipy); subsampled (seeded) above THEIL_SEN_MAX_POINTS points."""
-    from scipy import stats
-
     if x.size > THEIL_SEN_MAX_POINTS:
         keep = np.sort(np.random.default_rng(seed).choice(x.size, THEIL_SEN_MAX_POINTS, replace=False))
         x, y = x[keep], y[keep]
-    result = stats.theilslopes(y, x, alpha=0.95)
+    slope, intercept, low_slope, high_slope = _theilslopes(y, x)
     return {
-        "slope": float(result.slope),
-        "intercept": float(result.intercept),
-        "growth_per_2y_ci_low": growth_per_2y(float(result.low_slope)),
-        "growth_per_2y_ci_high": growth_per_2y(float(result.high_slope)),
+        "slope": float(slope),
+        "intercept": float(intercept),
+        "growth_per_2y_ci_low": growth_per_2y(float(low_slope)),
+        "growth_per_2y_ci_high": growth_per_2y(float(high_slope)),
     }
 
 
-def two_segment(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+THEIL_SEN_SCIPY_MAX_POINTS = 100  # up to this many points scipy.stats.theilslopes itself
+
+
+def _theilslopes(y: np.ndarray, x: np.ndarray) -> tuple[float, float, float, float]:
+    """scipy.stats.theilslopes(y, x, alpha=0.95) (method 'separate'), the same four floats, without sorting the
+    n(n-1)/2 pairwise slopes: scipy sorts them to read three order statistics (the median and the interval's two
+    ends); one np.partition selects them in linear time, from the same array of slopes computed as scipy does, and
+    the median is taken as np.median takes it (the middle value, or np.mean of the two middle values)."""
+    from scipy import stats
+    from scipy.stats._stats_mstats_common import _find_repeats
+
+    x = np.array(x, dtype=float, copy=True).ravel()
+    y = np.array(y, dtype=float, copy=True).ravel()
+    if x.size <= THEIL_SEN_SCIPY_MAX_POINTS or not (np.isfinite(x).all() and np.isfinite(y).all()):
+        result = stats.theilslopes(y, x, alpha=0.95)
+        return result.slope, result.intercept, result.low_slope, result.high_slope
+    deltax = x[:, np.newaxis] - x
+    deltay = y[:, np.newaxis] - y
+    later = deltax > 0
+    slopes = deltay[later] / deltax[later]
+    del deltax, deltay, later
+    nt = slopes.size
+    if nt == 0:  # every date the same: scipy's warning and NaNs
+        result = stats.theilslopes(y, x, alpha=0.95)
+        return result.slope, result.intercept, result.low_slope, result.high_slope
+    alpha = 1.0 - 0.95  # as scipy turns alpha=0.95 into the tail probability
+    z = stats.distributions.norm.ppf(alpha / 2.0)
+    _, nxreps = _find_repeats(x.copy())
+    _, nyreps = _find_repeats(y.copy())
+    ny = len(y)
+    sigsq = (
+        1
+        / 18.0
+        * (
+            ny * (ny - 1) * (2 * ny + 5)
+            - sum(k * (k - 1) * (2 * k + 5) for k in nxreps)
+            - sum(k * (k - 1) * (2 * k + 5) for k in nyreps)
+        )
+    )
+    sigma = np.sqrt(sigsq)
+    upper = min(int(np.round((nt - z * sigma) / 2.0)), nt - 1) if np.isfinite(sigma) else None
+    lower = max(int(np.round((nt + z * sigma) / 2.0)) - 1, 0) if np.isfinite(sigma) else None
+    middle = [nt // 2 - 1, nt // 2] if nt % 2 == 0 else [(nt - 1) // 2]
+    kth = sorted({*middle, *((lower, upper) if lower is not None else ())})
+    part = np.partition(slopes, kth)
+    medslope = np.mean(part[middle[0] : middle[-1] + 1])
+    medinter = np.median(y) - medslope * np.median(x)
+    if lower is None or not 0 <= lower < nt:
+        return medslope, medinter, np.nan, np.nan
+    return medslope, medinter, part[lower], part[upper]
+
+
+def two_segment(x: np.ndarray, y: np.ndarray, moments: tuple | None = None) -> dict[str, float]:
     """Continuous two-segment (hinge) fit y = a + b x + c max(0, x - t), t searched over the data's dates.
 
     Returns the break year t with the least squared error, the growth per 2 years before and after it, and whether
     BIC prefers it to a single line by more than BIC_MARGIN (4 parameters against 2). Each candidate is solved in
-    closed form from exactly rounded sums (no BLAS).
+    closed form from exactly rounded sums (no BLAS). `moments`: _moments(x, y) when the caller has them already.
     """
     empty = {
         "break_year": math.nan,
@@ -299,10 +408,11 @@ def two_segment(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     }
     if x.size < 2 * MIN_POINTS_PER_SEGMENT + 1:
         return empty
-    order = np.argsort(x, kind="stable")
-    x, y = x[order], y[order]
+    if not bool((x[1:] >= x[:-1]).all()):  # the points of a fit come sorted by date already
+        order = np.argsort(x, kind="stable")
+        x, y = x[order], y[order]
     n = x.size
-    candidates = np.unique(x[MIN_POINTS_PER_SEGMENT - 1 : n - MIN_POINTS_PER_SEGMENT])
+    candidates = _unique_sorted(x[MIN_POINTS_PER_SEGMENT - 1 : n - MIN_POINTS_PER_SEGMENT])
     candidates = candidates[(candidates > x[0]) & (candidates < x[-1])]
     if candidates.size > MAX_BREAK_CANDIDATES:  # large series: search a quantile grid of the dates
         candidates = np.unique(np.quantile(candidates, np.linspace(0, 1, MAX_BREAK_CANDIDATES)))
@@ -310,17 +420,16 @@ def two_segment(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         return empty
     if n > HINGE_EXACT_MAX_POINTS:  # large series: rank the candidates cheaply, then fit the best one as below
         candidates = candidates[[_best_hinge(x, y, candidates)]]
-    xm, ym = math.fsum(x) / n, math.fsum(y) / n
+    xm, ym, suu, suv, svv = moments or _moments(x, y)  # sums do not depend on the order of the points
     u = x - xm
     v = y - ym
-    suu, suv, svv = math.fsum(u * u), math.fsum(u * v), math.fsum(v * v)
     sse_line = max(svv - suv * suv / suu, 0.0)
     best = None
     for t in candidates:
         hinge = np.maximum(0.0, x - t)
-        hbar = math.fsum(hinge) / n
+        hbar = exact_sum(hinge) / n
         h = hinge - hbar
-        shh, suh, shv = math.fsum(h * h), math.fsum(u * h), math.fsum(h * v)
+        shh, suh, shv = exact_sum(h * h), exact_sum(u * h), exact_sum(h * v)
         det = suu * shh - suh * suh
         if not det > 0:
             continue
@@ -356,6 +465,13 @@ def two_segment(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     }
 
 
+def _unique_sorted(values: np.ndarray) -> np.ndarray:
+    """np.unique of an array sorted ascending, without sorting it again."""
+    if values.size == 0 or np.isnan(values[-1]):
+        return np.unique(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
+
+
 def _best_hinge(x: np.ndarray, y: np.ndarray, candidates: np.ndarray) -> int:
     """Index of the candidate break whose hinge fit has the least squared error, for x sorted ascending.
 
@@ -382,17 +498,20 @@ def _best_hinge(x: np.ndarray, y: np.ndarray, candidates: np.ndarray) -> int:
 
 def fit_series(con: duckdb.DuckDBPyConnection, series: Series, selection: str) -> list[dict]:
     """Both methods (OLS, Theil-Sen) of one series under one selection, as rows of the fits table."""
-    data = con.execute(f"SELECT x, value FROM ({points_sql(series, selection)})").fetchnumpy()
+    # Points that tie on both date and value may come in any order: they are the same (x, value) pair, so the arrays
+    # are those of points_sql's order (x, value DESC, id), without sorting by id (a third of the time at 10^6 points)
+    data = con.execute(f"SELECT x, value FROM ({points_sql(series, selection, order='x, value DESC')})").fetchnumpy()
     x = np.asarray(data["x"], dtype="float64")
     y = detmath.log10(np.asarray(data["value"], dtype="float64"))
     y = np.atleast_1d(y)
-    distinct_x = np.unique(x).size
+    distinct_x = _distinct_count(x)
     if distinct_x < 2:
         raise FitError(
             f"series {series.key} ({selection}): a growth fit needs at least 2 distinct dates; got "
             f"{distinct_x} among {x.size} points. Check its `where` and window in series.toml."
         )
-    moments = ols_arrays(x, y)
+    sums = _moments(x, y)
+    moments = ols_arrays(x, y, sums)
     n, slope, intercept, r2 = moments["n"], moments["slope"], moments["intercept"], moments["r2"]
     start, end = float(x.min()), float(x.max())
     seed = zlib.crc32(f"{series.key}/{selection}".encode())
@@ -422,13 +541,13 @@ def fit_series(con: duckdb.DuckDBPyConnection, series: Series, selection: str) -
         "slope_log10_per_year": float(slope),
         "intercept_log10": float(intercept),
         "slope_stderr": moments["stderr"],
-        "mean_year": math.fsum(x) / x.size,
+        "mean_year": sums[0],  # exact_sum(x) / x.size
         "residual_std_log10": moments["residual_std"],
         **describe_slope(float(slope), moments["stderr"], int(n)),
         "growth_per_2y_boot_ci_low": boot_low,
         "growth_per_2y_boot_ci_high": boot_high,
         "total_growth": detmath.pow10(float(slope) * total_years),
-        **two_segment(x, y),
+        **two_segment(x, y, sums),
     }
     robust = theil_sen(x, y, seed)
     theil = {

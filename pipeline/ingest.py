@@ -7,6 +7,7 @@ line, column, the value found and what was expected; the build stops before writ
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import io
@@ -34,10 +35,13 @@ EARLIEST_DATE = dt.date(1940, 1, 1)
 NAME_NOISE = r"[\s_\-]+"  # ignored when comparing names for "the same product under two ids"
 # Patterns with \s run in Python, one cell at a time (pandas keeps them from Arrow's regex engine, RE2, whose \s
 # misses \v and \x1c-\x1f). On ASCII text these spell out what Python's \s matches there, and run in RE2.
-ASCII_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f "
+ASCII_SPACE = units.ASCII_SPACE
 ASCII_URL_PATTERN = URL_PATTERN  # no \s in it: RE2 and Python's re agree
 ASCII_NAME_NOISE = rf"[{ASCII_SPACE}_\-]+"
 MAX_REPORTED_PROBLEMS = 200
+CSV_BLOCK_BYTES = 64 << 20
+LARGE_FILE_BYTES = 16 << 20  # above: the file's bytes are checked in chunks and Arrow parses it from disk
+SCAN_CHUNK_BYTES = 16 << 20
 # Longest cell accepted per raw column (characters); other columns: DEFAULT_MAX_CELL. Far above any real record, far
 # below what would bloat the tables or the figures' tooltips.
 MAX_CELL = {
@@ -63,6 +67,7 @@ PLAIN_COLUMNS = (
     "standard",
 )
 TAG_PATTERN = r"<\s*[A-Za-z/!?]"  # the start of an HTML/XML tag, comment or processing instruction
+ASCII_TAG_PATTERN = rf"<[{ASCII_SPACE}]*[A-Za-z/!?]"
 
 
 def _forbidden_characters() -> str:
@@ -93,6 +98,8 @@ FORBIDDEN = re.compile(
     r"\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
     r"\U000f0000-\U000ffffd\U00100000-\U0010fffd]"
 )
+# The ASCII characters FORBIDDEN lets through (every other character is forbidden or not ASCII)
+ASCII_ALLOWED = bytes(code for code in range(128) if not FORBIDDEN.match(chr(code)))
 # Letters of other scripts that look like Latin ones: inside a Latin word they make a look-alike name.
 CONFUSABLE = str.maketrans(
     "АВЕКМНОРСТХаеорсухіјѕԁԛԝвкмнтΑΒΕΖΗΙΚΜΝΟΡΤΥΧοναβεζηικμρτυχ",
@@ -132,10 +139,43 @@ def raw_files(table: F.Table, raw_dir: Path) -> list[Path]:
     return sorted(raw_dir.glob(table.raw_glob))
 
 
+def _plain_ascii_file(path: Path) -> tuple[str, int] | None:
+    """(header line, line count) of a file that passes every check of its bytes: ASCII text with a non-blank line,
+    without a carriage return or a forbidden character; None for any other file. Read in chunks: a large file is
+    never held in memory whole (Arrow parses it from disk)."""
+    lines, blank, ends_with_break = 0, True, True
+    with path.open("rb") as handle:
+        header = handle.readline()
+        handle.seek(0)
+        while chunk := handle.read(SCAN_CHUNK_BYTES):
+            if not chunk.isascii() or b"\r" in chunk or chunk.translate(None, ASCII_ALLOWED):
+                return None
+            blank = blank and not chunk.strip()
+            lines += chunk.count(b"\n")
+            ends_with_break = chunk.endswith(b"\n")
+    if blank:
+        return None
+    return header.split(b"\n", 1)[0].decode("ascii"), lines + (0 if ends_with_break else 1)
+
+
 def read_raw_file(path: Path, table: F.Table, label: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read one CSV as text cells; check encoding, line endings and header. Adds `_file` and `_line` columns."""
-    data = path.read_bytes()
-    problems: list[Problem] = []
+    plain = _plain_ascii_file(path) if path.stat().st_size > LARGE_FILE_BYTES else None
+    if plain is None:
+        data = path.read_bytes()
+        header_line, problems = _check_bytes(data, label)
+        if header_line is None:
+            return None, problems
+        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    else:
+        data = None
+        header_line, lines = plain
+    return _read_checked(path, data, header_line, lines, table, label)
+
+
+def _check_bytes(data: bytes, label: str) -> tuple[str | None, list[Problem]]:
+    """The checks of a whole file's bytes (empty, byte-order mark, UTF-8, line endings, forbidden characters): its
+    header line, or None and the problems found."""
 
     def whole(message: str, line: int | None = None, value: str | None = None) -> tuple[None, list[Problem]]:
         return None, [Problem(label, line, None, value, message)]
@@ -144,16 +184,22 @@ def read_raw_file(path: Path, table: F.Table, label: str) -> tuple[pd.DataFrame 
         return whole("the file is empty; expected a header row and at least one record")
     if data.startswith(b"\xef\xbb\xbf"):
         return whole("the file starts with a byte-order mark; expected UTF-8 without BOM", 1)
+    ascii_file = data.isascii()  # ASCII is UTF-8 as it is: checked on its bytes, never decoded (a large file's text
+    # takes as much memory again, and the search for forbidden characters a second per 50 MB)
     try:
-        text = data.decode("utf-8")
+        text = None if ascii_file else data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         return whole(f"bytes that are not UTF-8 ({data[err.start : err.start + 4]!r}); expected UTF-8 text", line)
-    if "\r" in text:
-        line = text[: text.index("\r")].count("\n") + 1
+    if b"\r" in data:  # in UTF-8 the byte 0x0d is the carriage return and nothing else
+        line = data[: data.index(b"\r")].count(b"\n") + 1
         return whole("a carriage return (CRLF or CR line ending); expected LF line endings", line)
-    hostile = FORBIDDEN.search(text)
+    if ascii_file:  # of ASCII characters only controls are forbidden: any left once the allowed ones are removed?
+        hostile = bool(data.translate(None, ASCII_ALLOWED))
+    else:
+        hostile = FORBIDDEN.search(text) is not None
     if hostile:  # one search over the whole file; located only when found
+        text = data.decode("utf-8") if text is None else text
         problems = []
         for match in FORBIDDEN.finditer(text):
             line = text.count("\n", 0, match.start()) + 1
@@ -171,9 +217,18 @@ def read_raw_file(path: Path, table: F.Table, label: str) -> tuple[pd.DataFrame 
             if len(problems) >= MAX_REPORTED_PROBLEMS:
                 break
         return None, problems
+    return data.split(b"\n", 1)[0].decode("utf-8"), []
 
-    header_line = text.split("\n", 1)[0]
-    del text  # pandas parses the bytes; the text is decoded again only to locate a line break in a cell
+
+def _read_checked(
+    path: Path, data: bytes | None, header_line: str, lines: int, table: F.Table, label: str
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Check the header, then parse the records (from data, or from the file when data is None)."""
+    problems: list[Problem] = []
+
+    def whole(message: str, line: int | None = None, value: str | None = None) -> tuple[None, list[Problem]]:
+        return None, [Problem(label, line, None, value, message)]
+
     header = list(next(_csv_rows(header_line)))
     expected = table.raw_columns
     for name in header:
@@ -197,25 +252,33 @@ def read_raw_file(path: Path, table: F.Table, label: str) -> tuple[pd.DataFrame 
 
     try:  # Arrow's reader is strict: a record with more or fewer cells, or a line break in a cell, is an error
         arrow = pacsv.read_csv(
-            io.BytesIO(data),
+            io.BytesIO(data) if data is not None else str(path),
+            # blocks of 64 MB: each column's buffers are few and large, and are freed together once the table is
+            # processed (a buffer per column per 1 MB block leaves the memory of the dropped columns fragmented)
+            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
+                column_types=dict.fromkeys(header, pa.large_string()),  # what pandas' "string" dtype holds
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException) as err:
+        data = path.read_bytes() if data is None else data
         return None, _csv_structure_problems(data.decode("utf-8"), label, header) or [
             Problem(label, None, None, None, f"not a well-formed CSV file ({str(err).strip()[:200]})")
         ]
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if lines != arrow.num_rows + 1:  # a record over several lines (a line break in a quoted cell) or an empty line
+        data = path.read_bytes() if data is None else data
         return None, _csv_structure_problems(data.decode("utf-8"), label, header)
     if arrow.num_rows == 0:
         return whole("the file has a header but no records; expected at least one record", 1)
-    frame = arrow.to_pandas(types_mapper={pa.string(): pd.StringDtype("python")}.get).astype(object)
-    frame["_file"] = label
+    # The cells stay in Arrow's buffers (pandas' "string" dtype, Arrow storage): a column of Python strings would
+    # take 3 to 4 times the memory, and every check converts its column to "string" anyway.
+    del data
+    frame = arrow.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow")}.get)
+    # the same label in every row: references to one string (Arrow would store it once per row)
+    frame["_file"] = pd.Series(np.full(len(frame), label, dtype=object), index=frame.index, dtype=object)
     frame["_line"] = np.arange(2, len(frame) + 2)
     return frame, []
 
@@ -341,20 +404,54 @@ def _ascii(cells: pd.Series) -> bool:
     return pc.all(pc.string_is_ascii(pa.array(cells.astype("string"))), min_count=0).as_py()
 
 
+def _ascii_cells(cells: pd.Series) -> np.ndarray:
+    """Which cells are ASCII text (missing cells count as ASCII)."""
+    return np.asarray(pc.fill_null(pc.string_is_ascii(pa.array(cells.astype("string"))), True), dtype=bool)
+
+
+def _stray_whitespace(cells: pd.Series) -> np.ndarray:
+    """``(cells != cells.str.strip()).to_numpy()`` without a stripped copy of the whole column: only a cell that
+    begins or ends with a character other than a visible ASCII one (whitespace is never one) can change."""
+    strings = pa.array(cells.astype("string"))
+    edge = np.asarray(
+        pc.fill_null(pc.match_substring_regex(strings, r"^[^\x21-\x7e]|[^\x21-\x7e]$"), False), dtype=bool
+    )
+    stray = np.zeros(len(cells), dtype=bool)
+    if edge.any():
+        maybe = cells[edge]
+        stray[edge] = (maybe != maybe.str.strip()).to_numpy()
+    return stray
+
+
+def _any_substring(
+    strings: pa.Array | pa.ChunkedArray, needles: tuple[str, ...], search=pc.match_substring
+) -> np.ndarray:
+    """Which strings hold any of the literal needles (search=pc.starts_with: begin with one), as a numpy mask; missing
+    strings hold none."""
+    found = np.zeros(len(strings), dtype=bool)
+    for needle in needles:
+        found |= np.asarray(pc.fill_null(search(strings, needle), False), dtype=bool)
+    return found
+
+
+def _contains(cells: pd.Series, pattern: str, ascii_pattern: str) -> np.ndarray:
+    """``cells.str.contains(pattern).fillna(False)`` as a numpy mask, by Arrow's regex engine (RE2) with
+    ascii_pattern (the pattern with \\s spelled out for ASCII text) on the whole column; the cells RE2 cannot match as
+    Python does (units.python_regex_cells) by Python's re, one at a time."""
+    strings = pa.array(cells.astype("string"))
+    found = np.asarray(pc.fill_null(pc.match_substring_regex(strings, ascii_pattern), False), dtype=bool)
+    slow = units.python_regex_cells(cells)
+    if slow.any():
+        found[slow] = cells[slow].str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+    return found
+
+
 def extract(cells: pd.Series, pattern: str) -> pd.DataFrame:
-    """``cells.str.extract(pattern)`` for a pattern of named groups without \\s, run by Arrow's regex engine on the
-    whole column (pandas runs str.extract in Python, one cell at a time). As with str.extract, a cell that does not
-    match, or a group that takes no part in the match, is missing. Non-ASCII text, or a line break (where Python's $
-    also matches before it), takes pandas' path."""
-    if not _ascii(cells) or cells.str.contains("\n", regex=False).any():
-        return cells.str.extract(pattern)
-    names = list(re.compile(pattern).groupindex)
-    matched = pc.extract_regex(pa.array(cells.astype("string")), pattern)
-    columns = {}
-    for position, name in enumerate(names):
-        group = pc.struct_field(matched, [position])
-        columns[name] = pd.Series(pc.if_else(pc.equal(group, ""), None, group), index=cells.index, dtype="string")
-    return pd.DataFrame(columns, index=cells.index)
+    """``cells.str.extract(pattern)`` for a pattern of named groups without \\s, none of which can match an empty
+    string, run by Arrow's regex engine (RE2) on the whole column (pandas runs str.extract in Python, one cell at a
+    time, for patterns with \\d). Cells of non-ASCII text, or with a line break (where Python's $ also matches before
+    it), take pandas' path (units.extract)."""
+    return units.extract(cells, pattern)
 
 
 def _whole_numbers(digits: pd.Series) -> pd.Series:
@@ -368,6 +465,20 @@ def _whole_numbers(digits: pd.Series) -> pd.Series:
 
 def parse_dates(cells: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, np.ndarray]:
     """Dates as YYYY, YYYY-MM or YYYY-MM-DD -> (first day, precision, fractional year at midpoint, bad mask)."""
+    distinct, codes = units.distinct_cells(cells)
+    if len(distinct) == len(cells):
+        return _parse_dates(cells)
+    # each distinct cell parsed once; every cell takes its results (the same date objects, shared)
+    start, precision, fractional, bad = _parse_dates(distinct)
+    return (
+        pd.Series(start.to_numpy(dtype=object)[codes], index=cells.index, dtype=object),
+        pd.Series(precision.array.take(codes), index=cells.index),
+        pd.Series(fractional.to_numpy(dtype="float64")[codes], index=cells.index),
+        bad[codes],
+    )
+
+
+def _parse_dates(cells: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, np.ndarray]:
     parts = extract(cells, f"^{DATE_PATTERN}$")
     year, month, day = (_whole_numbers(parts[name]) for name in ("year", "month", "day"))
     precision = pd.Series(np.where(day.notna(), "day", np.where(month.notna(), "month", "year")), index=cells.index)
@@ -391,26 +502,46 @@ def parse_dates(cells: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, np.n
     return start.dt.date, precision.where(~bad), fractional.astype("float64"), bad
 
 
-def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check and convert every raw column of one table; derive the computed columns."""
+# Per table, the raw columns that its DERIVE function and the checks after process_table read (the cell a problem
+# shows), beyond each row's file and line; the others may be dropped once converted (process_table with
+# drop_converted: the raw text of a million models takes as much memory as the processed table). None: all of them.
+# A check that shows another raw cell needs its column here.
+RAW_KEPT: dict[str, tuple[str, ...] | None] = {
+    "models": (
+        "name",  # _derive_models
+        "is_recommender",  # _derive_models
+        "active_parameters",  # _derive_models
+        "training_compute",  # _derive_6nd, derive_hardware_compute
+        "training_compute_method",  # _derive_models, _derive_6nd, derive_hardware_compute
+    ),
+}
+
+
+def process_table(
+    table: F.Table, raw: pd.DataFrame, today: dt.date, drop_converted: bool = False
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check and convert every raw column of one table; derive the computed columns. drop_converted: delete from raw
+    each converted column that RAW_KEPT does not keep."""
+    kept = RAW_KEPT.get(table.name)
     problems: list[Problem] = _cell_problems(table, raw)
     out = pd.DataFrame(index=raw.index)
     for f in table.fields:
         if f.raw is None:
             continue
+        pa.default_memory_pool().release_unused()  # the previous column's intermediate arrays: not kept for reuse
         cells = raw[f.raw].astype("string")
         empty = (cells == "").to_numpy()
         present = ~empty
         if f.required:
             problems += _problem_rows(raw, empty, f.raw, f"a required value is empty; expected {_expected_of(f)}")
-        stray = present & (cells != cells.str.strip()).to_numpy()
+        stray = present & _stray_whitespace(cells)
         problems += _problem_rows(raw, stray, f.raw, "stray whitespace around the value; expected none")
         present &= ~stray
-        values = cells.where(present)
+        values = cells if present.all() else cells.where(present)  # no copy of a column that is all values
         if f.parse.startswith("quantity:"):
             column = pd.Series(np.nan, index=raw.index, dtype="float64")
             for dimension, rows in _quantity_rows(f, raw, present):
-                parsed, cell_problems = units.parse_quantities(cells[rows], dimension)
+                parsed, cell_problems = units.parse_quantities(cells if rows.all() else cells[rows], dimension)
                 idx = np.flatnonzero(rows)
                 for position, message in cell_problems:
                     i = idx[position]
@@ -448,7 +579,9 @@ def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd
             problems += _problem_rows(
                 raw, bad, f.raw, "not an id; expected a lowercase slug like 'nvidia-h100-sxm5-80gb'"
             )
-            dup = present & cells.duplicated(keep=False).to_numpy()
+            # no two cells alike: none is a duplicate; else pandas says which
+            unique = not _any_equal(pa.array(cells))
+            dup = np.zeros(len(cells), dtype=bool) if unique else present & cells.duplicated(keep=False).to_numpy()
             for i in np.flatnonzero(dup):
                 others = [
                     f"{raw['_file'].iat[j]}:{raw['_line'].iat[j]}"
@@ -485,7 +618,12 @@ def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd
         elif f.parse == "bool":
             bad = present & ~cells.isin(["true", "false"]).to_numpy()
             problems += _problem_rows(raw, bad, f.raw, "not a boolean; expected true or false")
-            out[f.name] = values.map({"true": True, "false": False}).astype("boolean")
+            # values.map({"true": True, "false": False}).astype("boolean"), by Arrow (map makes a Python string of
+            # every cell): True, False, or missing for anything else
+            strings = pa.array(values)
+            true = np.asarray(pc.fill_null(pc.equal(strings, "true"), False), dtype=bool)
+            false = np.asarray(pc.fill_null(pc.equal(strings, "false"), False), dtype=bool)
+            out[f.name] = pd.Series(pd.arrays.BooleanArray(true, ~(true | false)), index=raw.index)
         elif f.parse == "url":
             pattern = ASCII_URL_PATTERN if _ascii(cells) else URL_PATTERN
             bad = present & ~cells.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
@@ -513,6 +651,8 @@ def process_table(table: F.Table, raw: pd.DataFrame, today: dt.date) -> tuple[pd
             out[f.name] = values
         else:  # pragma: no cover - a registry error, caught by tests
             raise ValueError(f"unknown parser {f.parse!r} for {table.name}.{f.name}")
+        if drop_converted and kept is not None and f.raw not in kept:
+            del raw[f.raw]
     out = out.astype({f.name: "string" for f in table.fields if f.dtype == "string" and f.name in out})
     problems += DERIVE[table.name](raw, out)
     return out, problems
@@ -550,19 +690,26 @@ def _cell_problems(table: F.Table, raw: pd.DataFrame) -> list[Problem]:
                     f"{len(cells.iat[i])} characters; expected at most {limit} in {column}",
                 )
             )
-        if column in PLAIN_COLUMNS:
-            markup = cells.str.contains(r"[<>`]", regex=True).fillna(False).to_numpy(dtype=bool)
+        strings = pa.array(cells)
+        if column in PLAIN_COLUMNS:  # cells.str.contains(r"[<>`]"), by literal searches
+            markup = _any_substring(strings, ("<", ">", "`"))
             message = "markup characters (<, > or `); expected plain text"
-        else:
-            markup = cells.str.contains(TAG_PATTERN, regex=True).fillna(False).to_numpy(dtype=bool)
+        else:  # a tag starts with '<': the pattern is tried on the cells holding one only
+            markup = _any_substring(strings, ("<",))
+            if markup.any():
+                markup[markup] = _contains(cells[markup], TAG_PATTERN, ASCII_TAG_PATTERN)
             message = "an HTML/XML tag; expected plain text (write '< ' with a space for 'less than')"
         problems += _problem_rows(raw, markup & ~long, column, message)
-        formula = cells.str.match(r"[=+@]", na=False).to_numpy(dtype=bool) & ~long
+        # cells.str.match(r"[=+@]", na=False): the first character is one of them
+        formula = _any_substring(strings, ("=", "+", "@"), pc.starts_with) & ~long
         problems += _problem_rows(
             raw, formula, column, "starts with '=', '+' or '@' (a spreadsheet formula); expected plain text"
         )
         if column in PLAIN_COLUMNS and not _ascii(cells):
-            mixed = cells.map(_mixes_scripts).fillna(False).to_numpy(dtype=bool)
+            # only text with letters of other scripts can mix them with Latin ones (CONFUSABLE maps no ASCII letter)
+            mixed = np.zeros(len(cells), dtype=bool)
+            for i in np.flatnonzero(~_ascii_cells(cells)):
+                mixed[i] = _mixes_scripts(cells.iat[i])
             problems += _problem_rows(
                 raw,
                 mixed,
@@ -673,10 +820,12 @@ def _without_noise(names: pd.Series) -> pd.Series:
     """Names with NAME_NOISE removed (lowercased beforehand by the caller); other text is brought to one skeleton
     (compatibility forms folded, look-alike letters of other scripts read as Latin), so that a look-alike name is the
     same name."""
-    if not _ascii(names):
-        names = names.str.normalize("NFKC").str.translate(CONFUSABLE).str.lower()
-        return names.str.replace(NAME_NOISE, "", regex=True)
-    return names.str.replace(ASCII_NAME_NOISE, "", regex=True)
+    skeleton = names.str.replace(ASCII_NAME_NOISE, "", regex=True)
+    if not _ascii(names):  # only the cells of other text: on ASCII text (lowercased) the steps below change nothing
+        other = ~_ascii_cells(names)
+        folded = names[other].str.normalize("NFKC").str.translate(CONFUSABLE).str.lower()
+        skeleton[other] = folded.str.replace(NAME_NOISE, "", regex=True)
+    return skeleton
 
 
 def _derive_accelerators(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
@@ -774,7 +923,8 @@ def _derive_6nd(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
 def derive_hardware_compute(models: pd.DataFrame, raw: pd.DataFrame, accelerators: pd.DataFrame) -> list[Problem]:
     """`hardware` compute is computed here: chips x wall-clock duration x the trained_on accelerator's
     peak_training_flops (its densest FP32/FP16/BF16 rate) x utilization."""
-    unique = accelerators.drop_duplicates("accelerator_id")  # a duplicate id is reported elsewhere
+    # a duplicate id is reported elsewhere
+    unique = accelerators[["accelerator_id", "peak_training_flops"]].drop_duplicates("accelerator_id")
     peak = models["trained_on_accelerator_id"].map(unique.set_index("accelerator_id")["peak_training_flops"])
     chips = models["training_chip_count"].to_numpy(dtype="float64", na_value=np.nan)
     computed = chips * models["training_duration_s"] * peak.astype("float64") * models["training_utilization_fraction"]
@@ -804,7 +954,20 @@ def _directional(raw: pd.DataFrame, out: pd.DataFrame, value_col: str, direction
     return problems
 
 
+def _any_equal(strings: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether two of the strings are equal (two missing ones count as equal): neighbours in sorted order, which
+    takes less memory than a hash table of a million strings."""
+    if len(strings) < 2:
+        return False
+    ordered = pc.take(strings, pc.array_sort_indices(strings, null_placement="at_end"))
+    if ordered.null_count > 1:
+        return True
+    return bool(pc.any(pc.equal(ordered[1:], ordered[:-1]), min_count=0).as_py())
+
+
 def _same_thing_twice(raw: pd.DataFrame, out: pd.DataFrame, key: pd.Series, column: str, what: str) -> list[Problem]:
+    if not _any_equal(pa.array(key)):
+        return []
     dup = key.duplicated(keep="first").to_numpy() & (key != "").to_numpy()
     problems = []
     for i in np.flatnonzero(dup):
@@ -902,7 +1065,12 @@ def check_shape_parameters(shapes: pd.DataFrame, raw: pd.DataFrame, models: pd.D
     SHAPE_PARAMETER_TOLERANCE, or parameter_check says why not (and is empty when they agree)."""
     from pipeline.costmodel import shapes as S
 
-    unique = models.drop_duplicates("model_id").set_index("model_id")
+    # the models rows of the shapes' ids (and of missing ids, as the map matches them): the first row of each id is
+    # that of the whole table, without indexing a million models for a few hundred shapes
+    ids = models["model_id"]
+    named = _isin(pa.array(ids.astype("string")), pa.array(shapes["model_id"].astype("string"))) | ids.isna().to_numpy()
+    unique = models.loc[named, ["model_id", "parameters", "active_parameters"]].drop_duplicates("model_id")
+    unique = unique.set_index("model_id")
     published = shapes["model_id"].map(unique["parameters"]).astype("float64")
     published_active = shapes["model_id"].map(unique["active_parameters"]).astype("float64")
     shapes["tied_embeddings_assumed"] = S.resolve_tying(shapes, published)
@@ -986,7 +1154,7 @@ def check_explanations(acc: pd.DataFrame, raw: pd.DataFrame) -> list[Problem]:
     empty. Run after fill_host_link_bandwidth: a PCIe host link's bandwidth derived from interconnects fills it."""
     problems = []
     lists = {
-        column: acc[name].fillna("").str.split(";")
+        column: acc[name].fillna("")
         for column, name in (("not_published", "fields_not_published"), ("not_applicable", "fields_not_applicable"))
     }
     peak_empty = np.ones(len(raw), dtype=bool)
@@ -996,8 +1164,14 @@ def check_explanations(acc: pd.DataFrame, raw: pd.DataFrame) -> list[Problem]:
         "peak": peak_empty,
         "interconnect_bandwidth": acc["interconnect_bandwidth_per_direction_bytes_per_s"].isna().to_numpy(),
     }
-    for i in range(len(raw)):
-        listed = {column: set(tokens) - {""} for column, tokens in ((c, v.iat[i]) for c, v in lists.items())}
+    # A row that lists nothing and has every key cell filled has nothing to report: only the others are looked at
+    candidates = np.zeros(len(raw), dtype=bool)
+    for cells in lists.values():
+        candidates |= (cells != "").to_numpy(dtype=bool)
+    for key in F.ACCELERATOR_KEY_CELLS:
+        candidates |= empty[key] if key in empty else (raw[key] == "").to_numpy(dtype=bool)
+    for i in np.flatnonzero(candidates):
+        listed = {column: set(str(cells.iat[i]).split(";")) - {""} for column, cells in lists.items()}
         both = listed["not_published"] & listed["not_applicable"]
         for token in sorted(both):
             problems.append(
@@ -1119,6 +1293,17 @@ def check_sparse_headlines(acc: pd.DataFrame, raw: pd.DataFrame, raw_dir: Path) 
     return problems
 
 
+def _isin(values: pa.Array | pa.ChunkedArray, known: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Which values are among the known ones (a missing value never is), as a numpy mask. Arrow hashes one side: the
+    known values, or, when they far outnumber the values (a million models for 237 shapes), the distinct values, to
+    find those among the known."""
+    known = known.combine_chunks() if isinstance(known, pa.ChunkedArray) else known
+    if len(known) > 4 * len(values):
+        distinct = pc.drop_null(pc.unique(values))
+        known = pc.unique(pc.filter(known, pc.is_in(known, value_set=distinct)))
+    return np.asarray(pc.fill_null(pc.is_in(values, value_set=known), False), dtype=bool)
+
+
 def check_references(tables: dict[str, pd.DataFrame], raws: dict[str, pd.DataFrame]) -> list[Problem]:
     problems = []
     for table_name, frame in tables.items():
@@ -1128,10 +1313,14 @@ def check_references(tables: dict[str, pd.DataFrame], raws: dict[str, pd.DataFra
             ref_table, ref_column = f.ref.split(".")
             known = tables[ref_table][ref_column].dropna() if ref_table in tables else pd.Series([], dtype="string")
             values = frame[f.name]
-            bad = (values.notna() & ~values.isin(known)).fillna(False).to_numpy(dtype=bool)
+            # values.isin(known), by Arrow (pandas builds a Python list of every known id first)
+            found = _isin(pa.array(values.astype("string")), pa.array(known.astype("string")))
+            bad = values.notna().to_numpy(dtype=bool) & ~found
             raw = raws[table_name]
+            names = None
             for i in np.flatnonzero(bad):
-                close = difflib.get_close_matches(str(values.iat[i]), sorted(set(known)), n=1, cutoff=0.6)
+                names = sorted(set(known)) if names is None else names
+                close = difflib.get_close_matches(str(values.iat[i]), names, n=1, cutoff=0.6)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 problems.append(
                     Problem(
@@ -1170,25 +1359,78 @@ def arrow_schema(table: F.Table, version: str) -> pa.Schema:
 
 
 def to_arrow(table: F.Table, frame: pd.DataFrame, version: str) -> pa.Table:
-    frame = frame.sort_values(table.key, kind="stable").reset_index(drop=True) if table.key in frame else frame
+    """The frame as an Arrow table of the registry's schema, its rows sorted by the table's key (stable): the order of
+    ``frame.sort_values(table.key, kind="stable")``, applied column by column (no sorted copy of the whole frame)."""
+    pa.default_memory_pool().release_unused()
+    order = _key_order(table, frame)
     schema = arrow_schema(table, version)
     columns = []
     for f in table.fields:
         series = frame[f.name]
         if f.dtype == "float64":
-            array = pa.array(series.to_numpy(dtype="float64", na_value=np.nan), type=pa.float64(), from_pandas=True)
+            values = series.to_numpy(dtype="float64", na_value=np.nan)
+            array = pa.array(values if order is None else values[order], type=pa.float64(), from_pandas=True)
         else:  # Arrow converts the column itself (dates are datetime.date objects); every missing value is null
             array = pa.array(series, type=schema.field(f.name).type, from_pandas=True)
+            array = array if order is None else array.take(order)
+        if isinstance(array, pa.ChunkedArray):  # one contiguous array per column, as from a column of objects
+            array = array.combine_chunks()
         columns.append(array)
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _key_order(table: F.Table, frame: pd.DataFrame) -> np.ndarray | None:
+    """The positions of the rows in the order of ``frame.sort_values(table.key, kind="stable")``; None when that is
+    the order they are in (or the frame has no key column)."""
+    if table.key not in frame:
+        return None
+    if not isinstance(frame[table.key].dtype, pd.StringDtype):
+        return frame[table.key].reset_index(drop=True).sort_values(kind="stable").index.to_numpy()
+    keys = pa.array(frame[table.key])
+    if len(keys) < 2 or (keys.null_count == 0 and pc.all(pc.greater_equal(keys[1:], keys[:-1]), min_count=0).as_py()):
+        return None  # in order already: a stable sort keeps every row where it is
+    # what pandas sorts the column by (Arrow's stable sort of its strings, missing ones last), without its copies
+    return np.asarray(pc.array_sort_indices(keys, order="ascending", null_placement="at_end"), dtype=np.intp)
+
+
+def _in_key_order(table: F.Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame's rows sorted as to_arrow writes them, built column by column (each column of the unsorted frame is
+    dropped once copied: the memory of one column more, not of a second frame)."""
+    order = _key_order(table, frame)
+    if order is None:
+        return frame
+    columns = {}
+    for column in list(frame.columns):
+        columns[column] = frame[column].array.take(order)
+        del frame[column]
+        pa.default_memory_pool().release_unused()
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(order)))
 
 
 def write_parquet(arrow_table: pa.Table, path: Path) -> None:
     pq.write_table(arrow_table, path, compression="zstd", use_dictionary=True, write_statistics=True)
 
 
+@contextlib.contextmanager
+def _system_allocator():
+    """Arrow allocates with the C library's malloc meanwhile (its default pool, mimalloc, keeps the memory it frees
+    for reuse: the memory of the raw cells, of every intermediate column and of the CSV parser would stay with the
+    process after they are freed); release_unused() then hands freed memory back to the system."""
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
 def build_tables(raw_dir: Path, today: dt.date | None = None) -> dict[str, pd.DataFrame]:
     """Load and process every raw table; raise ValidationFailed with every problem found."""
+    with _system_allocator():
+        return _build_tables(raw_dir, today)
+
+
+def _build_tables(raw_dir: Path, today: dt.date | None) -> dict[str, pd.DataFrame]:
     today = today or dt.date.today()
     problems: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
@@ -1196,12 +1438,15 @@ def build_tables(raw_dir: Path, today: dt.date | None = None) -> dict[str, pd.Da
     for name in F.RAW_TABLES:
         table = F.TABLES[name]
         raw, load_problems = load_table(table, raw_dir)
+        pa.default_memory_pool().release_unused()  # the CSV parser's buffers back to the system, not kept for reuse
         problems += load_problems
         if raw.empty:
             continue
-        out, table_problems = process_table(table, raw, today)
+        out, table_problems = process_table(table, raw, today, drop_converted=True)
         problems += table_problems
         tables[name], raws[name] = out, raw
+        del raw
+        pa.default_memory_pool().release_unused()  # the memory of the checks' intermediate columns
     if "accelerators" in tables:
         problems += check_references(tables, raws)
         problems += check_sparse_headlines(tables["accelerators"], raws["accelerators"], raw_dir)
@@ -1212,6 +1457,11 @@ def build_tables(raw_dir: Path, today: dt.date | None = None) -> dict[str, pd.Da
             problems += derive_hardware_compute(tables["models"], raws["models"], tables["accelerators"])
     if "model_shapes" in tables and "models" in tables:
         problems += check_shape_parameters(tables["model_shapes"], raws["model_shapes"], tables["models"])
+    del raws
+    pa.default_memory_pool().release_unused()  # the raw cells' memory back to the system, not kept for reuse
     if problems:
         raise ValidationFailed(problems)
+    # in the order to_arrow writes them, sorted here while the raw cells' memory is free
+    tables = {name: _in_key_order(F.TABLES[name], frame) for name, frame in tables.items()}
+    pa.default_memory_pool().release_unused()
     return tables

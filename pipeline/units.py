@@ -9,10 +9,13 @@ against the `pint` units library, so a wrong factor here fails a test written in
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 KILO, MEGA, GIGA, TERA, PETA, EXA, ZETTA = 1e3, 1e6, 1e9, 1e12, 1e15, 1e18, 1e21
 KIBI, MEBI, GIBI, TEBI = 2.0**10, 2.0**20, 2.0**30, 2.0**40
@@ -142,6 +145,10 @@ DIMENSIONS: dict[str, Dimension] = {
 NUMBER_PATTERN = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"  # ASCII digits only
 QUANTITY_PATTERN = rf"^(?P<number>{NUMBER_PATTERN}) (?P<unit>\S+)$"
 BARE_NUMBER_PATTERN = rf"^(?P<number>{NUMBER_PATTERN})$"
+# What Python's \s matches in ASCII text, spelled out for Arrow's regex engine (RE2), whose \s misses \v and
+# \x1c-\x1f: on ASCII text the patterns written with it match exactly what Python's re matches.
+ASCII_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f "
+ASCII_QUANTITY_PATTERN = rf"^(?P<number>{NUMBER_PATTERN}) (?P<unit>[^{ASCII_SPACE}]+)$"
 
 
 class UnitError(ValueError):
@@ -168,16 +175,74 @@ def parse_quantity(text: str, dimension_name: str) -> float:
     return float(values.iloc[0])
 
 
+def python_regex_cells(cells: pd.Series) -> np.ndarray:
+    """Which cells Arrow's regex engine (RE2) cannot match as Python's re does: text that is not ASCII (there RE2's
+    \\d, \\w and \\s are ASCII-only, Python's are not), or that holds a line break (where Python's $ also matches
+    before a final one). Missing cells match nothing either way."""
+    strings = pa.array(cells.astype("string"))
+    ascii_text = pc.fill_null(pc.string_is_ascii(strings), True)
+    no_break = pc.fill_null(pc.invert(pc.match_substring(strings, "\n")), True)
+    return ~np.asarray(pc.and_(ascii_text, no_break), dtype=bool)
+
+
+def extract(cells: pd.Series, pattern: str, ascii_pattern: str | None = None) -> pd.DataFrame:
+    """``cells.astype("string").str.extract(pattern)`` for a pattern of named groups none of which can match an
+    empty string, run by Arrow's regex engine (RE2) on the whole column (pandas runs str.extract in Python, one cell
+    at a time, for any pattern with \\s or \\S). ascii_pattern: the pattern as RE2 must read it to match as Python
+    does on ASCII text (\\s spelled out, see ASCII_SPACE); the cells python_regex_cells names take pandas' path. As
+    with str.extract, a cell that does not match, or a group that takes no part in the match, is missing."""
+    cells = cells.astype("string")
+    names = list(re.compile(pattern).groupindex)
+    matched = pc.extract_regex(pa.array(cells), ascii_pattern or pattern)
+    columns = {}
+    for position, name in enumerate(names):
+        group = pc.struct_field(matched, [position])  # missing where the cell does not match
+        if pc.any(pc.equal(group, ""), min_count=0).as_py():  # a group that took no part in the match: missing too
+            group = pc.if_else(pc.equal(group, ""), None, group)
+        columns[name] = pd.Series(group, index=cells.index, dtype="string")
+    parts = pd.DataFrame(columns, index=cells.index)
+    slow = python_regex_cells(cells)
+    if slow.any():
+        parts.iloc[np.flatnonzero(slow)] = cells[slow].str.extract(pattern)[names].to_numpy(dtype=object)
+    return parts
+
+
+def distinct_cells(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """The distinct cells (in order of first appearance, as "string") and, for each cell, the position of its value
+    among them: a column parsed once per distinct cell (a million rows often hold a few thousand dates)."""
+    strings = pa.array(cells.astype("string"))
+    distinct = pc.unique(strings)
+    codes = pc.index_in(strings, value_set=distinct)  # a missing cell finds the missing value among them
+    return pd.Series(distinct, dtype="string"), np.asarray(codes, dtype=np.intp)
+
+
 def parse_quantities(cells: pd.Series, dimension_name: str) -> tuple[pd.Series, list[tuple[int, str]]]:
     """Vectorised parse of a column of non-empty cells.
 
     Returns the values in base units (NaN where a cell is malformed) and a list of (position, message) problems.
     """
-    dimension = DIMENSIONS[dimension_name]
     cells = cells.astype("string")
-    parts = cells.str.extract(QUANTITY_PATTERN)
+    distinct, codes = distinct_cells(cells)
+    if len(distinct) == len(cells):
+        return _parse_quantities(cells, dimension_name)
+    # each distinct cell parsed once; every cell takes its value and its problem
+    values, problems = _parse_quantities(distinct, dimension_name)
+    messages = dict(problems)
+    bad = np.zeros(len(distinct), dtype=bool)
+    bad[list(messages)] = True
+    rows = np.flatnonzero(bad[codes])
+    return pd.Series(values.array.take(codes), index=cells.index), [(int(p), messages[codes[p]]) for p in rows]
+
+
+def _parse_quantities(cells: pd.Series, dimension_name: str) -> tuple[pd.Series, list[tuple[int, str]]]:
+    dimension = DIMENSIONS[dimension_name]
+    parts = extract(cells, QUANTITY_PATTERN, ASCII_QUANTITY_PATTERN)
     numbers = pd.to_numeric(parts["number"], errors="coerce").astype("float64")
-    factors = parts["unit"].map(dimension.units).astype("float64")
+    # parts["unit"].map(dimension.units), by Arrow: the factor of each unit spelled exactly as one of the dimension's
+    spelled = pa.array(parts["unit"])
+    known = pc.index_in(spelled, value_set=pa.array(list(dimension.units), type=spelled.type))
+    factors = np.append(np.array(list(dimension.units.values()), dtype="float64"), np.nan)
+    factors = pd.Series(factors[pc.fill_null(known, len(dimension.units)).to_numpy()], index=cells.index)
     values = numbers * factors
     if dimension.bare_number_allowed:
         bare = cells.str.fullmatch(BARE_NUMBER_PATTERN).fillna(False).astype(bool)

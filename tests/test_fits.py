@@ -207,3 +207,54 @@ def test_every_paper_series_has_its_paper_rate_and_points():
     }
     assert paper["paper_growth_per_2y"].notna().all()
     assert (paper["n"] >= 5).all()
+
+
+def _wide_floats(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Values that make naive summation lose digits: both signs, exponents 1e-300 to 1e300, cancelling pairs."""
+    mantissa = rng.uniform(-1, 1, n)
+    exponent = rng.integers(-300, 300, n)
+    values = mantissa * 10.0 ** exponent.astype("float64")
+    values[: n // 4] = -values[n // 4 : 2 * (n // 4)]  # exact cancellations leave tiny survivors to round
+    values[-4:] = [1e306, -1e306, 5e-324, -1e-320]  # large magnitudes that cancel, and subnormals
+    return rng.permutation(values)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_sum_is_math_fsum(seed):
+    """exact_sum claims the float math.fsum returns (the exactly rounded sum): math.fsum is the reference."""
+    rng = np.random.default_rng(seed)
+    for n in (fits.EXACT_SUM_MIN, 10_000, 70_001):
+        values = _wide_floats(rng, n)
+        assert fits.exact_sum(values) == math.fsum(values)
+        years = rng.uniform(1990, 2030, n)  # the fits' own case: dates and their centred squares
+        assert fits.exact_sum(years) == math.fsum(years)
+        assert fits.exact_sum((years - years.mean()) ** 2) == math.fsum((years - years.mean()) ** 2)
+
+
+def test_exact_sum_keeps_fsums_special_cases():
+    n = fits.EXACT_SUM_MIN + 1
+    assert math.isnan(fits.exact_sum(np.r_[np.ones(n), np.nan]))
+    assert fits.exact_sum(np.r_[np.ones(n), np.inf]) == math.inf
+    zeros = -np.zeros(n)
+    assert math.copysign(1.0, fits.exact_sum(zeros)) == math.copysign(1.0, math.fsum(zeros))
+    for too_large in (np.full(n, 1e308), np.r_[1e308, 1e308, -1e308, np.zeros(n)]):
+        with pytest.raises(OverflowError):
+            math.fsum(too_large)
+        with pytest.raises(OverflowError):
+            fits.exact_sum(too_large)
+
+
+@pytest.mark.parametrize("n", [150, 401])
+def test_theil_sen_without_sorting_every_slope_is_scipys(n):
+    """Above THEIL_SEN_SCIPY_MAX_POINTS the slopes' order statistics are selected, not sorted: the four floats must be
+    scipy.stats.theilslopes's own (ties in x and y included, which change its interval)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(n)
+    x = np.round(rng.uniform(2000, 2026, n), 1)  # rounded: many tied dates
+    y = np.round(0.2 * x + rng.normal(0, 0.5, n), 2)
+    y[:10] = y[10]  # tied values
+    assert n > fits.THEIL_SEN_SCIPY_MAX_POINTS
+    expected = stats.theilslopes(y, x, alpha=0.95)
+    got = fits._theilslopes(y, x)
+    assert got == (expected.slope, expected.intercept, expected.low_slope, expected.high_slope)
