@@ -11,7 +11,9 @@ export PYTHONHASHSEED := 0
 RAW := $(sort $(wildcard raw/*.csv raw/*/*.csv))
 # The list of raw files, rewritten only when a file is added or removed: a deleted raw file rebuilds the tables.
 RAW_LIST := curated/.raw-files
-CODE_INGEST := pipeline/ingest.py pipeline/units.py pipeline/fields.py pipeline/outputs.py VERSION
+# The code every stage key hashes (pipeline/stagekeys.py _code_files; requirements.lock through $(SETUP))
+CODE := $(shell find pipeline -type f \( -name '*.py' -o -name '*.toml' -o -name '*.ttf' -o -name '*.js' -o -name '*.json' \) \
+          -not -path '*/__pycache__/*' | LC_ALL=C sort)
 TABLES := curated/accelerators.parquet curated/memory_technologies.parquet curated/interconnects.parquet \
           curated/models.parquet curated/model_shapes.parquet curated/measurements.parquet
 FITS := curated/fits.parquet
@@ -20,8 +22,6 @@ BOUNDS := curated/inference_bounds.parquet
 # The paper's plotted points beside memwall's rows (pipeline/paper_compare.py)
 PAPER := curated/paper_points.parquet
 DATABASE := curated/memwall.duckdb
-FIGURE_CODE := $(wildcard pipeline/figures/*.py) $(wildcard pipeline/fonts/*.ttf) \
-               $(wildcard pipeline/costmodel/*.py)
 MANIFEST := figures/$(VERSION)/manifest.json
 
 .PHONY: help setup data package figures test lint format clean check-reproducible coverage bench lock FORCE
@@ -49,45 +49,34 @@ $(OLD_DUCKDB)/.installed: $(SETUP)
 $(RAW_LIST): FORCE
 	@printf '%s\n' $(RAW) | cmp -s - $@ 2>/dev/null || printf '%s\n' $(RAW) > $@
 
-$(TABLES) &: $(RAW) $(RAW_LIST) $(CODE_INGEST) $(SETUP)
-	$(BIN)/python -m pipeline.build ingest
-
-$(FITS): $(TABLES) pipeline/fits.py pipeline/series.toml
-	$(BIN)/python -m pipeline.build fits
-
-$(BOUNDS): $(TABLES) pipeline/costmodel/engine.py pipeline/costmodel/shapes.py pipeline/costmodel/grid.py
-	$(BIN)/python -m pipeline.build bounds
-
 REPORT := curated/REPORT.md
-$(PAPER): $(TABLES) raw/reference/paper_points.csv pipeline/paper_compare.py pipeline/series.toml
-	$(BIN)/python -m pipeline.build paper
-
-$(REPORT): $(TABLES) $(FITS) $(BOUNDS) $(PAPER) pipeline/report.py pipeline/paper_compare.py pipeline/series.toml $(wildcard pipeline/costmodel/*.py)
-	$(BIN)/python -m pipeline.build report
-
-$(DATABASE): $(TABLES) $(FITS) $(BOUNDS) $(PAPER) pipeline/database.py
-	$(BIN)/python -m pipeline.build database
-
-$(MANIFEST): $(TABLES) $(FITS) $(BOUNDS) $(PAPER) $(FIGURE_CODE)
-	$(BIN)/python -m pipeline.build figures
-
 # The citable package: datapackage.json and the data dictionary, from the registry and the curated files. The same
 # stage rewrites the generated parts of docs/QUERIES.md (query outputs) and CHANGELOG-DATA.md (row counts); those
 # files are also edited by hand, so they are not targets here (tests/test_cli.py catches a stale QUERIES.md).
 PACKAGE := datapackage.json docs/DATA_DICTIONARY.md
+DATA := $(TABLES) $(FITS) $(BOUNDS) $(PAPER) $(REPORT) $(DATABASE) $(PACKAGE)
+DATA_STAGES := ingest fits bounds paper report database package
+# Everything a stage reads: the raw files (and their list: a removed file rebuilds), the code, the version.
+BUILD_INPUTS := $(RAW) $(RAW_LIST) $(CODE) VERSION $(SETUP)
+
+# One process runs every stage, so the imports are paid once. make decides *whether* anything changed (an input newer
+# than an output); the stage keys decide *what* (pipeline/stagekeys.py): a stage whose code and raw data are as when it
+# last ran, and whose outputs are intact, is skipped and its outputs touched. An edited note rebuilds the tables, the
+# database and the package and renders no figure.
+$(DATA) $(MANIFEST) &: $(BUILD_INPUTS)
+	$(BIN)/python -m pipeline.build all
+
 # Committed outputs: make must never delete them when a recipe is killed or interrupted (GNU make deletes the targets of
 # an interrupted recipe, every target of a grouped rule, unless they are precious). A half-done stage has written
 # nothing (pipeline/outputs.py), and the next make rebuilds whatever is older than its inputs.
-.PRECIOUS: $(TABLES) $(FITS) $(BOUNDS) $(PAPER) $(REPORT) $(DATABASE) $(MANIFEST) $(PACKAGE) $(RAW_LIST)
-PACKAGE_CODE := pipeline/package.py pipeline/docs.py pipeline/query.py pipeline/database.py pipeline/fields.py VERSION
-$(PACKAGE) &: $(TABLES) $(FITS) $(BOUNDS) $(PAPER) $(PACKAGE_CODE)
-	$(BIN)/python -m pipeline.build package
+.PRECIOUS: $(DATA) $(MANIFEST) $(RAW_LIST)
 
-package: $(PACKAGE) ## Build datapackage.json and docs/DATA_DICTIONARY.md; refresh docs/QUERIES.md outputs
+package: data ## Build datapackage.json and docs/DATA_DICTIONARY.md; refresh docs/QUERIES.md outputs
 
-data: $(TABLES) $(FITS) $(BOUNDS) $(PAPER) $(REPORT) $(DATABASE) $(PACKAGE) ## Build curated/ (Parquet, fits, DuckDB) and the package
+data: $(SETUP) $(RAW_LIST) ## Build curated/ (Parquet, fits, DuckDB) and the package, without rendering figures
+	$(BIN)/python -m pipeline.build $(DATA_STAGES)
 
-figures: data $(MANIFEST) ## Build the dataset and render every figure (the main job)
+figures: $(DATA) $(MANIFEST) ## Build the dataset and render every figure (the main job)
 
 test: $(SETUP) $(OLD_DUCKDB)/.installed ## Run the test suite (one worker per core; a test file stays on one worker)
 	$(BIN)/python -m pytest -n auto --dist loadfile
