@@ -624,6 +624,15 @@ MODELS = Table(
             bounds=(1e3, 1e15),
         ),
         Field(
+            "training_compute_6nd_flop",
+            "float64",
+            "FLOP",
+            "6 x parameters (the active ones for mixture-of-experts) x training_tokens, computed for every model "
+            "with both, whatever training_compute_method is: beside a reported, hardware or third-party "
+            "training_compute_flop it shows the spread between methods. For a model trained from another one, "
+            "training_tokens may count its own stage only (see notes), and this value the stage only.",
+        ),
+        Field(
             "training_chip_count",
             "int64",
             "count",

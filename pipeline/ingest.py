@@ -915,6 +915,7 @@ def _derive_6nd(raw: pd.DataFrame, out: pd.DataFrame) -> list[Problem]:
     for mixture-of-experts."""
     n = out["active_parameters"].fillna(out["parameters"])
     computed = 6.0 * n * out["training_tokens"]
+    out["training_compute_6nd_flop"] = computed  # for every method: the spread beside a reported value
     return _computed_compute(
         raw, out, "6ND", computed, "6 x parameters x training_tokens", "parameters and training_tokens"
     )

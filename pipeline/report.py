@@ -187,6 +187,47 @@ def gap_table(fits: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+COMPUTE_SPREAD = 2.0  # a recorded training compute and its 6ND value further apart than this factor are listed
+
+
+def compute_spread(con) -> str:
+    """The models whose recorded training compute (reported, hardware or third-party) and 6ND value differ by more
+    than COMPUTE_SPREAD, from the models table."""
+    from pipeline.figures import escape
+
+    rows = con.execute(
+        """
+        SELECT model_id, training_compute_method AS method, training_compute_flop AS recorded,
+               training_compute_6nd_flop AS six_nd, training_compute_flop / training_compute_6nd_flop AS ratio
+        FROM models
+        WHERE training_compute_method <> '6ND' AND training_compute_flop IS NOT NULL
+          AND training_compute_6nd_flop IS NOT NULL
+        ORDER BY ratio DESC, model_id
+        """
+    ).df()
+    apart = rows[(rows["ratio"] > COMPUTE_SPREAD) | (rows["ratio"] < 1 / COMPUTE_SPREAD)]
+    within = len(rows) - len(apart)
+    lines = [
+        f"{len(rows)} models have a training compute obtained otherwise than by 6ND (reported, hardware or third "
+        "party) and the parameters and training tokens for 6 x N x D (`training_compute_6nd_flop`, active parameters "
+        f"for mixture-of-experts). {within} agree within a factor of {COMPUTE_SPREAD:g}; the {len(apart)} below do "
+        "not. The table keeps the recorded value (`training_compute_flop`) and shows both; the usual reasons are in "
+        "each row's notes: tokens of the model's own stage only when it starts from another model (the recorded value "
+        "may count the base model's run), tokens that are samples or image-text pairs rather than text tokens, a "
+        "mixture-of-experts model whose active parameters are not published (6ND then counts every parameter), or "
+        "compute outside the forward and backward passes 6ND counts.",
+        "",
+        "| model | method | recorded FLOP | 6ND FLOP | recorded / 6ND |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for r in apart.itertuples():
+        lines.append(
+            f"| {escape.markdown(r.model_id)} | {escape.markdown(r.method)} | {r.recorded:.3g} | {r.six_nd:.3g} | "
+            f"{r.ratio:.3g} |"
+        )
+    return "\n".join(lines)
+
+
 def build_report(curated_dir: Path, version: str, extra_sections: list[str] = ()) -> str:
     fits = pd.read_parquet(curated_dir / "fits.parquet")
     declared = {s.key: s for s in fitting.load_series()}
@@ -214,6 +255,8 @@ def build_report(curated_dir: Path, version: str, extra_sections: list[str] = ()
         "A continuous two-segment (hinge) fit, break year searched over the data's dates with at least three points "
         "per segment; a break is *supported* when BIC prefers it to one line by more than 6.",
         breaks_table(fits),
+        "## Training compute: the recorded value beside 6ND",
+        compute_spread(con),
         *extra_sections,
     ]
     return "\n\n".join(sections) + "\n"

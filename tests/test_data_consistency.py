@@ -182,3 +182,18 @@ def test_recommenders_are_flagged_and_only_recommenders(models):
     assert (models.loc[flagged, "domain"] == "recommendation").all()
     assert flagged.sum() >= 4
     assert np.all(models.loc[models["domain"] == "recommendation", "is_recommender"])
+
+
+def test_6nd_is_computed_beside_every_recorded_compute(models):
+    """training_compute_6nd_flop = 6 N D for every model with N and D, whatever its method; hand values from the
+    papers: Chinchilla 70B on 1.4T tokens (its reported 5.76e23 stays the recorded value), GPT-3 175B on 300B tokens,
+    DeepSeek-V3 with 37B of 671B parameters active on 14.8T tokens (6ND is its method: both columns agree)."""
+    column = models["training_compute_6nd_flop"]
+    assert column["chinchilla-70b"] == pytest.approx(6 * 70e9 * 1.4e12)
+    assert models.loc["chinchilla-70b", "training_compute_flop"] == pytest.approx(5.76e23)
+    assert column["gpt-3-175b"] == pytest.approx(6 * 175e9 * 300e9)
+    assert column["deepseek-v3"] == pytest.approx(6 * 37e9 * 14.8e12)
+    assert column["deepseek-v3"] == models.loc["deepseek-v3", "training_compute_flop"]
+    assert pd.isna(column["mixtral-8x7b"])  # its tokens are not published
+    has_both = models["parameters"].notna() & models["training_tokens"].notna()
+    assert column.notna().equals(has_both)

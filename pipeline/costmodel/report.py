@@ -94,6 +94,11 @@ def report_markdown() -> str:
     rows = M.table()
     checkpointed = {r["key"]: r for r in M.table(checkpoint=True)}
     lines = [
+        "## Training memory: the paper's Figure 4 models, recomputed",
+        "",
+        "Memory to train each model of the paper's Figure 4 at the batch it states, part by part: the paper's value "
+        "beside memwall's (pipeline/costmodel).",
+        "",
         "| Model | Input | Batch | Parameters, GB: paper / memwall | Optimizer | Activations | Total (no gradients) "
         "| memwall: gradients | memwall: total with gradients | memwall: activations, checkpointed |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
