@@ -596,6 +596,7 @@ def format_rate(row: pd.Series | dict) -> str:
 
 
 def format_ratio(value: float) -> str:
+    """A growth factor as printed: 3.0, 235, 1,058 (n/a when missing or not finite)."""
     if value is None or not np.isfinite(value):
         return "n/a"
     if value >= 100:

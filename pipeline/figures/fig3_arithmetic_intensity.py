@@ -127,14 +127,7 @@ def build(
     frame_ = theme.Frame(variant, 2 * panel_width + left + SPACING, panel_height, left)  # under both columns
     entries = [theme.KeyEntry(m, r, marker=True, line=True, dash=()) for m, r in zip(names, ROLES, strict=False)]
     entries.append(theme.KeyEntry("Dashed: beyond the model's trained context", "reference", line=True))
-    k = theme.key(entries, frame_, 0.0)
-    key_chart = alt.layer(*theme.key_layers(k)).properties(
-        width=frame_.plot_width, height=max(k.height, 1.0), view=alt.ViewBackground(stroke=None)
-    )
-    if variant.web:
-        key_chart = alt.layer(
-            key_chart, theme.credit_layer(version, "analytic model, pipeline/costmodel", frame_, k.height + 4)
-        )
+    key_chart = theme.key_chart(entries, frame_, variant, version, "analytic model, pipeline/costmodel")
     title = "Arithmetic intensity of encoder and decoder inference"
     subtitle = (
         f"Batch 1, {8 * bytes_per_value}-bit values; encoders process the whole sequence at once, GPT-2 (small) "

@@ -144,31 +144,14 @@ def build(con: duckdb.DuckDBPyConnection, fits: pd.DataFrame, version: str, vari
     entries.append(
         theme.KeyEntry("Amdahl bound: projections taking no time", "reference", line=True, color=theme.INK, dash=(4, 3))
     )
-    k = theme.key(entries, frame_, 0.0)
-    key_chart = alt.layer(*theme.key_layers(k)).properties(
-        width=frame_.plot_width, height=max(k.height, 1.0), view=alt.ViewBackground(stroke=None)
-    )
-    if variant.web:
-        key_chart = alt.layer(
-            key_chart,
-            theme.credit_layer(
-                version, "model shapes and H100: curated/; engine: pipeline/costmodel", frame_, k.height + 4
-            ),
-        )
+    credit = "model shapes and H100: curated/; engine: pipeline/costmodel"
+    key_chart = theme.key_chart(entries, frame_, variant, version, credit)
     title = "Amdahl's law for low-bit LLMs: decode speed-up when only the projection weights shrink"
     subtitle = (
         "Batch 1, one H100's peak and bandwidth, 16-bit activations and KV cache; speed-up over 16-bit weights. "
         "Idealized (no overheads)."
     )
-    grid = (alt.vconcat if variant.narrow else alt.hconcat)(*panels, spacing=SPACING)
-    furniture = (
-        {"title": theme.title(title, theme.wrap(subtitle, variant.width - 2 * theme.PADDING))} if variant.web else {}
-    )
-    chart = alt.vconcat(grid, key_chart, spacing=10).properties(
-        description=f"{title}. {subtitle}",
-        usermeta={"memwall": {"version": version, "variant": variant.name, "fits": []}},
-        **furniture,
-    )
+    chart = theme.panels_with_key(panels, key_chart, variant, SPACING, version, title, subtitle)
     table = frame.assign(kind="line", accelerator_id=ACCELERATOR)[
         [
             "kind",

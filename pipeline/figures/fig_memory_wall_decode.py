@@ -157,29 +157,13 @@ def build(con: duckdb.DuckDBPyConnection, fits: pd.DataFrame, version: str, vari
         theme.KeyEntry("Ratio of the two", "transformer", marker=True, line=True),
         theme.KeyEntry("Hollow: FP32 (the chip has no 16-bit peak)", "note", marker=True, hollow=True),
     ]
-    k = theme.key(entries, frame_, 0.0)
-    key_chart = alt.layer(*theme.key_layers(k)).properties(
-        width=frame_.plot_width, height=max(k.height, 1.0), view=alt.ViewBackground(stroke=None)
-    )
-    if variant.web:
-        key_chart = alt.layer(
-            key_chart,
-            theme.credit_layer(version, "accelerators: curated/; engine: pipeline/costmodel", frame_, k.height + 4),
-        )
+    key_chart = theme.key_chart(entries, frame_, variant, version, "accelerators: curated/; engine: pipeline/costmodel")
     title = f"The memory wall in one picture: {model_name} decoding at batch 1 on each year's flagship"
     subtitle = (
         f"One token at a {CONTEXT:,}-token context, 16-bit weights and KV cache, on one chip's peak and bandwidth; "
         "idealized (no overheads)."
     )
-    grid = (alt.vconcat if variant.narrow else alt.hconcat)(*panels, spacing=SPACING)
-    furniture = (
-        {"title": theme.title(title, theme.wrap(subtitle, variant.width - 2 * theme.PADDING))} if variant.web else {}
-    )
-    chart = alt.vconcat(grid, key_chart, spacing=10).properties(
-        description=f"{title}. {subtitle}",
-        usermeta={"memwall": {"version": version, "variant": variant.name, "fits": []}},
-        **furniture,
-    )
+    chart = theme.panels_with_key(panels, key_chart, variant, SPACING, version, title, subtitle)
     table = frame.assign(kind="point", model_id=MODEL)[
         ["kind", "year", "accelerator_id", "name", "format", "model_id", "compute_time_s", "memory_time_s", "ratio"]
     ]

@@ -168,14 +168,10 @@ SUPERSCRIPT_MINUS = "\u2212"  # a true minus sign, not a hyphen
 
 
 def format_growth(value: float) -> str:
-    """A growth factor as printed: 3.0, 235, 1,058."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.0f}"
-    return f"{value:.1f}"
+    """A growth factor as printed: 3.0, 235, 1,058 (as REPORT.md prints it: pipeline.fits.format_ratio)."""
+    from pipeline import fits
+
+    return fits.format_ratio(value)
 
 
 def rate_text(rate: float, low: float, high: float, n: int, paper: float | None = None) -> str:
@@ -595,6 +591,32 @@ def credit_layer(version: str, data: str, frame: Frame, top: float) -> alt.Chart
     text = f"memwall {version} · data CC BY 4.0 · {data}"
     rows = pd.DataFrame([{"px": -frame.left + 1.0, "py": top, "text": text, "size": CREDIT}])
     return text_layer(rows, align="left", baseline="top", color="#666666")
+
+
+def key_chart(entries: list, frame: Frame, variant, version: str, data: str) -> alt.LayerChart:
+    """The key of a figure of panels as a chart of its own, the frame's plot width; the web flavour adds the credit
+    line (naming `data`) under it."""
+    k = key(entries, frame, 0.0)
+    chart = alt.layer(*key_layers(k)).properties(
+        width=frame.plot_width, height=max(k.height, 1.0), view=alt.ViewBackground(stroke=None)
+    )
+    if variant.web:
+        chart = alt.layer(chart, credit_layer(version, data, frame, k.height + 4))
+    return chart
+
+
+def panels_with_key(
+    panels: list, key_chart: alt.Chart, variant, spacing: float, version: str, title_text: str, subtitle: str
+) -> alt.VConcatChart:
+    """Panels side by side (stacked in a narrow variant) above their key; the web flavour adds the title and the
+    wrapped subtitle. The description holds both, the usermeta the version and variant (these figures fit no line)."""
+    grid = (alt.vconcat if variant.narrow else alt.hconcat)(*panels, spacing=spacing)
+    furniture = {"title": title(title_text, wrap(subtitle, variant.width - 2 * PADDING))} if variant.web else {}
+    return alt.vconcat(grid, key_chart, spacing=10).properties(
+        description=f"{title_text}. {subtitle}",
+        usermeta={"memwall": {"version": version, "variant": variant.name, "fits": []}},
+        **furniture,
+    )
 
 
 # ------------------------------------------------------------------------------------------ the Vega-Lite theme
