@@ -194,6 +194,23 @@ def test_every_id_named_in_series_exists_in_the_curated_tables():
         assert not missing, f"{series.key} names ids that are not in {series.table}: {missing}"
 
 
+def test_link_series_hold_whole_devices_not_one_lane_or_link():
+    """Every interconnect series is per device (or per x16 host link): a row that describes one lane or one link
+    (link_count 1, e.g. UALink 1.0's 200 Gb/s lane) plotted beside full link sets would read as a collapse."""
+    from pipeline import paths
+
+    con = fits.connect_curated(paths.CURATED)
+    for series in fits.load_series():
+        if series.table != "interconnects":
+            continue
+        ids = [row[0] for row in con.execute(f"SELECT id FROM ({fits.points_sql(series, 'all', False)})").fetchall()]
+        single = con.execute(
+            "SELECT interconnect_id FROM interconnects WHERE link_count = 1 AND list_contains(?, interconnect_id)",
+            [ids],
+        ).fetchall()
+        assert not single, f"{series.key} plots one lane or link as a device: {single}"
+
+
 def test_every_paper_series_has_its_paper_rate_and_points():
     con_rows = fits.run_fits(__import__("pipeline.paths", fromlist=["CURATED"]).CURATED)
     paper = con_rows[(con_rows["preset"] == "paper") & (con_rows["method"] == "ols")]
