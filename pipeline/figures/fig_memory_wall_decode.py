@@ -161,7 +161,7 @@ def build(con: duckdb.DuckDBPyConnection, fits: pd.DataFrame, version: str, vari
     title = f"The memory wall in one picture: {model_name} decoding at batch 1 on each year's flagship"
     subtitle = (
         f"One token at a {CONTEXT:,}-token context, 16-bit weights and KV cache, on one chip's peak and bandwidth; "
-        "idealized (no overheads)."
+        "flagship: the year's shipping data-center chip with the largest 16-bit peak; idealized (no overheads)."
     )
     chart = theme.panels_with_key(panels, key_chart, variant, SPACING, version, title, subtitle)
     table = frame.assign(kind="point", model_id=MODEL)[
