@@ -56,6 +56,28 @@ def test_every_output_exists(name):
     assert (VERSION_DIR / render.BUNDLE_FILE).stat().st_size > 100_000
 
 
+@pytest.mark.parametrize("name", render.FIGURES)
+def test_every_spec_is_valid_vega_lite(name):
+    """The renderer writes specs without altair's validation (a second of jsonschema per figure build); every
+    written spec is validated here against the Vega-Lite schema altair ships."""
+    import altair as alt
+    from altair.utils.schemapi import validate_jsonschema
+
+    schema = alt.vegalite.v6.schema.load_schema()
+    for stem in stems(name):
+        validate_jsonschema(spec(stem), schema)
+
+
+def test_the_spec_validation_rejects_an_invalid_spec():
+    import altair as alt
+    import jsonschema
+    from altair.utils.schemapi import validate_jsonschema
+
+    broken = {**spec("roofline"), "mark_size_pt": 3}
+    with pytest.raises(jsonschema.ValidationError):
+        validate_jsonschema(broken, alt.vegalite.v6.schema.load_schema())
+
+
 # ------------------------------------------------------------------------------------------ rates
 
 
@@ -260,6 +282,36 @@ def test_caption_is_latex_safe_and_names_the_version(name):
     unescaped = re.findall(r"(?<!\\)[&%$#_^~]", body)
     assert not unescaped, f"{name}: unescaped LaTeX characters {unescaped[:5]}"
     assert body.count("{") == body.count("}")
+
+
+def test_every_link_and_image_of_the_gallery_opens_a_file():
+    gallery = (paths.FIGURES / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)\s]+)\)", gallery)
+    local = [t for t in targets if not re.match(r"[a-z]+:", t)]
+    assert len(local) > 10 * len(render.FIGURES), "the gallery links fewer files than expected"
+    missing = sorted({t for t in local if not (paths.FIGURES / t).is_file()})
+    assert not missing, f"figures/README.md links {len(missing)} missing files: {missing[:4]}"
+
+
+def test_figure_data_is_computed_once_per_connection_and_never_shared():
+    import duckdb
+
+    from pipeline.figures import growth
+
+    calls = []
+
+    @growth.data_per_connection
+    def data(con, key):
+        calls.append(key)
+        return pd.DataFrame({"value": [1.0]})
+
+    con = duckdb.connect()
+    first = data(con, "a")
+    first.loc[0, "value"] = 5.0  # a caller that changes its copy
+    assert data(con, "a").loc[0, "value"] == 1.0 and calls == ["a"]
+    data(con, "b")
+    data(duckdb.connect(), "a")  # another connection: computed again
+    assert calls == ["a", "b", "a"]
 
 
 def test_gallery_uses_figure_star_for_double_and_figure_for_single_column():

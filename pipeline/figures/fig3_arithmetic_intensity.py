@@ -27,6 +27,7 @@ ROLES = ("compute", "memory_bandwidth", "interconnect")
 SPACING = 14.0
 
 
+@growth.data_per_connection
 def data(
     con: duckdb.DuckDBPyConnection,
     models: tuple[str, ...],

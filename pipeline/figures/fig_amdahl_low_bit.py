@@ -29,6 +29,7 @@ BITS = (
 SPACING = 12.0
 
 
+@growth.data_per_connection
 def data(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     shapes = con.execute("SELECT * FROM model_shapes").df()
     accelerators = con.execute("SELECT * FROM accelerators").df()

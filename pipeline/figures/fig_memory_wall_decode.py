@@ -46,6 +46,7 @@ def flagships(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """).df()
 
 
+@growth.data_per_connection
 def data(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     chips = flagships(con)
     shapes = con.execute("SELECT * FROM model_shapes").df()

@@ -9,6 +9,8 @@ from the same row (tests/test_figures.py checks both on the rendered spec).
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -270,6 +272,21 @@ class Reference:
     role: str = "reference"
     direct: str = ""  # a label written on the line itself (its key entry is then shared)
     tag: str = ""  # written instead where `direct` finds no free place; the key then explains the tag
+
+
+def data_per_connection(function):
+    """Memoize a figure's data function on its arguments, the DuckDB connection first: the renderer builds each
+    figure several times from one connection (three variants; a figure of panels again to fit its width), and the
+    data never depend on the variant. The cache holds the connection (so its id is never reused) and gives each
+    caller its own deep copy (a caller that changes its frame cannot change the next one's)."""
+    cached = functools.lru_cache(maxsize=4)(function)
+
+    @functools.wraps(function)
+    def wrapper(con, *args):
+        return copy.deepcopy(cached(con, *args))
+
+    wrapper.cache_clear = cached.cache_clear
+    return wrapper
 
 
 @dataclass
