@@ -8,7 +8,9 @@ After a stage runs, its key and the SHA-256 of each output are stored in curated
 a fresh clone runs every stage once). A stage is skipped only when its key is unchanged and every output exists with
 the stored hash; its outputs are then touched, so make sees them as new as their inputs.
 
-MEMWALL_NO_SKIP=1 (or `build --force`) runs every stage regardless: check-reproducible and the fault tests use it.
+MEMWALL_NO_SKIP=1 (or `build --force`) runs every stage regardless: check-reproducible uses it. With
+MEMWALL_FIGURES (render only the figures named, keep the others: tests and development) the figures stage always
+runs and its key is dropped, since the figures it kept were not checked against the current inputs.
 """
 
 from __future__ import annotations
@@ -113,12 +115,17 @@ def _stored() -> dict:
 
 
 def disabled() -> bool:
-    return os.environ.get("MEMWALL_NO_SKIP", "") not in ("", "0") or bool(os.environ.get("MEMWALL_FIGURES"))
+    return os.environ.get("MEMWALL_NO_SKIP", "") not in ("", "0")
+
+
+def _partial_figures(stage: str) -> bool:
+    """A figures stage that renders only some figures (MEMWALL_FIGURES): never skipped, never recorded."""
+    return stage == "figures" and bool(os.environ.get("MEMWALL_FIGURES"))
 
 
 def up_to_date(stage: str, stage_key: str) -> bool:
     """Whether `stage` may be skipped: same key as when it last ran and every output as it left them."""
-    if disabled():
+    if disabled() or _partial_figures(stage):
         return False
     entry = _stored().get(stage)
     if not entry or entry.get("key") != stage_key:
@@ -137,7 +144,10 @@ def touch(stage: str) -> None:
 def record(stage: str, stage_key: str) -> None:
     """Store the key a stage just ran with and the hashes of what it wrote."""
     stored = _stored()
-    stored[stage] = {"key": stage_key, "outputs": [_file_hash(p) for p in outputs(stage)]}
+    if _partial_figures(stage):
+        stored.pop(stage, None)
+    else:
+        stored[stage] = {"key": stage_key, "outputs": [_file_hash(p) for p in outputs(stage)]}
     target = paths.CURATED / KEYS_FILE_NAME
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n", encoding="utf-8")

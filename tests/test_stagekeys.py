@@ -59,3 +59,23 @@ def test_skipping_can_be_turned_off(project, capsys, monkeypatch):
     monkeypatch.delenv("MEMWALL_NO_SKIP")
     assert build.run(["ingest"], force=True) == 0
     assert "skipped" not in capsys.readouterr().err
+
+
+def test_rendering_some_figures_skips_the_other_stages_but_never_records_the_figures(project, capsys, monkeypatch):
+    from pipeline import stagekeys
+
+    monkeypatch.delenv("MEMWALL_NO_SKIP", raising=False)
+    monkeypatch.delenv("MEMWALL_FIGURES", raising=False)
+    run(capsys, "ingest")
+    (paths.FIGURES / paths.dataset_version()).mkdir(parents=True)
+    manifest = paths.FIGURES / paths.dataset_version() / "manifest.json"
+    manifest.write_text('{"figures": {}}', encoding="utf-8")
+    stagekeys.record("figures", stagekeys.key("figures"))
+    assert stagekeys.up_to_date("figures", stagekeys.key("figures"))
+
+    monkeypatch.setenv("MEMWALL_FIGURES", "roofline")  # only this one is rendered; the others are kept unchecked
+    assert "ingest    skipped" in run(capsys, "ingest")
+    assert not stagekeys.up_to_date("figures", stagekeys.key("figures"))
+    stagekeys.record("figures", stagekeys.key("figures"))
+    monkeypatch.delenv("MEMWALL_FIGURES")
+    assert not stagekeys.up_to_date("figures", stagekeys.key("figures")), "a partial render was recorded as whole"
