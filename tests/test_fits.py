@@ -275,3 +275,23 @@ def test_theil_sen_without_sorting_every_slope_is_scipys(n):
     expected = stats.theilslopes(y, x, alpha=0.95)
     got = fits._theilslopes(y, x)
     assert got == (expected.slope, expected.intercept, expected.low_slope, expected.high_slope)
+
+
+def test_a_large_fit_gives_the_same_numbers_in_threads_as_in_sequence(monkeypatch):
+    """Above PARALLEL_MIN_POINTS the bootstrap and Theil-Sen run in threads: every number must be the one the
+    sequential path gives (same seeds, same arrays)."""
+    rng = np.random.default_rng(11)
+    years = np.sort(rng.uniform(1990, 2025, fits.PARALLEL_MIN_POINTS + 500))
+    values = 10 ** (0.2 * (years - 1990) + rng.normal(0, 0.5, years.size))
+    con = connection_with(years, values)
+    threaded = fits.fit_series(con, synthetic_series(), "all")
+    monkeypatch.setattr(fits, "PARALLEL_MIN_POINTS", 10**12)
+    sequential = fits.fit_series(con, synthetic_series(), "all")
+    assert len(threaded) == len(sequential) == 2
+    for a, b in zip(threaded, sequential, strict=True):
+        assert a.keys() == b.keys()
+        for k in a:
+            same = a[k] == b[k] or (isinstance(a[k], float) and math.isnan(a[k]) and math.isnan(b[k]))
+            assert same, f"{a['method']} {k}: {a[k]} in threads, {b[k]} in sequence"
+    assert math.isfinite(threaded[0]["growth_per_2y_boot_ci_low"])
+    assert math.isfinite(threaded[1]["slope_log10_per_year"])
