@@ -3,22 +3,20 @@
     python -m bench.run                          # everything (about 10 minutes on 2 cores); prints the results
     python -m bench.run --write BENCHMARKS.md    # ... and writes BENCHMARKS.md (prose: bench/benchmarks_prose.md)
     python -m bench.run --quick                  # seconds: the floor and the scale sweep at 10^3 models, one run
-    python -m bench.run --runs 3 --max-models 100000 --skip cold   # shorter
+    python -m bench.run --runs 3 --max-models 100000 --skip cold --skip test   # shorter
 
 What is measured, every measurement in fresh processes (wall-clock perf_counter; CPU time and the peak resident set
 of the process and all its descendants from os.wait4):
 - floor: `python -c "import pandas, pyarrow, duckdb, altair, vl_convert, scipy"`, the cost of the dependencies alone;
-- cold build: in a copy of this checkout without its outputs (curated/, this version's figures, the stage keys), every
-  stage `make figures` runs, each in its own process as make runs them (the code is this checkout's, MEMWALL_ROOT
-  points at the copy; the benchmark never writes into the checkout);
-- one-cell edit: in that copy after the build, the notes cell of one accelerator row edited, then the same stages run
-  again (make would run them all: every stage depends on the tables); the stage keys skip those whose inputs did not
-  change. The figures are checked to be the same files afterwards;
+- cold build: `make figures` in a copy of this checkout without its outputs (curated/, this version's figures, the
+  stage keys): one process runs every stage (the benchmark never writes into the checkout);
+- one-cell edit: in that copy after the build, the notes cell of one accelerator row edited, then `make figures`
+  again; the stage keys skip the stages whose inputs did not change. The figures are checked to be the same files;
 - the what-if grid: `python -m pipeline.build bounds` on one core (taskset -c 0, one thread), in that copy;
 - scale sweep: synthetic raw trees (bench/synthetic.py: the real raw/ plus synthetic models and accelerators, headers
   from pipeline/fields.py) of 10^3..10^6 models through ingest, fits and database, each in a worker process that times
-  the work after its imports; `one fit` is fit_series of one series holding every model.
-`make test` is not measured here.
+  the work after its imports; `one fit` is fit_series of one series holding every model;
+- `make test`: once (it takes minutes), in a fresh git clone of HEAD with this checkout's .venv, as CI runs it.
 """
 
 from __future__ import annotations
@@ -71,6 +69,7 @@ INGEST_1M_S = 15.0
 INGEST_1M_PEAK_B = 1e9
 ONE_FIT_1M_S = 0.5
 BOUNDS_ONE_CORE_S = 10.0
+MAKE_TEST_S = 90.0
 MILLION = 1_000_000
 
 
@@ -128,6 +127,7 @@ class Samples:
     cpu: list[float] = field(default_factory=list)
     rss: list[int] = field(default_factory=list)
     error: str | None = None
+    note: str = ""  # what else the run said (make test: pytest's summary line)
 
     def add(self, run: Run) -> None:
         self.seconds.append(run.seconds)
@@ -300,6 +300,36 @@ def measure_builds(runs: int, scratch: Path, skip: set[str]) -> BuildResults:
     return results
 
 
+# ---------------------------------------------------------------------------------------------------- make test
+
+# `make test` as CI runs it (.ci/run), in a clone of the committed HEAD whose .venv is this checkout's: never
+# reinstalled there (-o), the old DuckDB the suite opens the database with already beside it
+MAKE_TEST = ["make", "--no-print-directory", "-o", ".venv/.installed", "-o", ".venv/duckdb-1.1.3/.installed", "test"]
+PYTEST_SUMMARY = re.compile(r"^=*\s*(?P<summary>\d+ (?:passed|failed)\b[^=\n]*?)\s*=*\s*$", re.MULTILINE)
+
+
+def measure_make_test(scratch: Path) -> Samples:
+    """One `make test` in a fresh clone of HEAD (the suite takes minutes: one run). Its summary line is kept; a
+    failing suite is an error of the benchmark."""
+    out = Samples()
+    root = Path(tempfile.mkdtemp(prefix="memwall-test-", dir=scratch)) / "repo"
+    cloned = run_process(["git", "clone", "--quiet", str(REPO), str(root)])
+    if cloned.returncode != 0:
+        out.error = f"git clone failed: {cloned.stderr.strip()[-300:]}"
+        return out
+    (root / ".venv").symlink_to(REPO / ".venv")
+    env = {k: v for k, v in python_env().items() if k != "MEMWALL_ROOT"}
+    result = run_process(MAKE_TEST, env=env, cwd=root)
+    summary = PYTEST_SUMMARY.findall(result.stdout)
+    out.note = summary[-1].strip() if summary else "no pytest summary"
+    if result.returncode != 0:
+        out.error = f"make test failed: {out.note}: {(result.stderr or result.stdout).strip()[-300:]}"
+    else:
+        out.add(result)
+    shutil.rmtree(root.parent, ignore_errors=True)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------- scale sweep
 
 
@@ -465,7 +495,15 @@ def _target_rows(results: dict) -> list[str]:
     else:
         error = builds.edit.error if builds else None
         lines.append(f"| one-cell edit <= {EDIT_X_FLOOR:g} x floor | {error or 'not measured'} | not measured |")
-    lines.append("| `make test` duration | not measured by the benchmark (time `make test` itself) | not measured |")
+    suite: Samples | None = results.get("make_test")
+    if suite is not None and suite.seconds:
+        lines.append(
+            f"| `make test` <= {MAKE_TEST_S:g} s | {_s(suite.median)} s ({suite.note}; {_s(suite.cpu_median)} CPU-s; "
+            f"one run, in a fresh clone of HEAD) | {_verdict(suite.median <= MAKE_TEST_S)} |"
+        )
+    else:
+        error = suite.error if suite is not None else None
+        lines.append(f"| `make test` <= {MAKE_TEST_S:g} s | {error or 'not measured'} | not measured |")
     if at_1m is not None:
         ingest = at_1m.phases.get("ingest", Samples())
         lines += [
@@ -613,7 +651,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep-runs", type=int, help="runs of each sweep size (default 3; --quick: 1)")
     parser.add_argument("--max-models", type=int, help="largest sweep size in models (default 10^6; --quick: 10^3)")
     parser.add_argument(
-        "--skip", choices=["cold", "edit", "bounds", "sweep"], action="append", default=[], help="leave out a part"
+        "--skip",
+        choices=["cold", "edit", "bounds", "sweep", "test"],
+        action="append",
+        default=[],
+        help="leave out a part",
     )
     parser.add_argument(
         "--quick", action="store_true", help="seconds, not minutes: one run, the sweep at 10^3 models, no builds"
@@ -634,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
 
     runs = args.runs or (1 if args.quick else 5)
     sweep_runs = args.sweep_runs or (1 if args.quick else 3)
-    skip = set(args.skip) | ({"cold", "edit", "bounds"} if args.quick else set())
+    skip = set(args.skip) | ({"cold", "edit", "bounds", "test"} if args.quick else set())
     max_models = args.max_models or (QUICK_SIZES[-1][0] if args.quick else MILLION)
     sizes = [s for s in (QUICK_SIZES if args.quick and not args.max_models else SWEEP_SIZES) if s[0] <= max_models]
     adopt_orphans()
@@ -654,6 +696,9 @@ def main(argv: list[str] | None = None) -> int:
             print("bench: builds (cold, one-cell edit, what-if grid) ...", file=sys.stderr)
             results["builds"] = measure_builds(runs, scratch, skip)
         results["sweep"] = [] if "sweep" in skip else measure_sweep(sizes, sweep_runs, scratch)
+        if "test" not in skip:
+            print("bench: make test in a fresh clone (minutes) ...", file=sys.stderr)
+            results["make_test"] = measure_make_test(scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     results["load_after"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
@@ -663,6 +708,8 @@ def main(argv: list[str] | None = None) -> int:
     if results["builds"] is not None:
         builds = results["builds"]
         errors += [s.error for s in (*builds.cold.values(), builds.edit, builds.bounds) if s.error]
+    if results.get("make_test") is not None and results["make_test"].error:
+        errors.append(results["make_test"].error)
     if errors:  # a part that failed is reported as such, and the run fails (the quick mode in make test with it)
         print("bench: failed: " + "; ".join(errors), file=sys.stderr)
         return 1

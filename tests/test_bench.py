@@ -43,3 +43,13 @@ def test_synthetic_rows_pass_ingest_and_are_all_kept(tmp_path):
     assert models.num_rows == counts["models"] and accelerators.num_rows == counts["accelerators"]
     synthetic_ids = [i for i in models.column("model_id").to_pylist() if i.startswith("synthetic-")]
     assert len(synthetic_ids) == 300
+
+
+def test_the_make_test_row_reads_pytests_summary_in_both_forms():
+    from bench import run
+
+    quiet = "....ss..\n614 passed, 36 skipped in 200.12s (0:03:20)\n"
+    verbose = "x\n===== 2 failed, 599 passed in 1312.00s (0:21:52) =====\n"
+    assert run.PYTEST_SUMMARY.findall(quiet) == ["614 passed, 36 skipped in 200.12s (0:03:20)"]
+    assert run.PYTEST_SUMMARY.findall(verbose) == ["2 failed, 599 passed in 1312.00s (0:21:52)"]
+    assert run.PYTEST_SUMMARY.findall("collected 3 items\n3 tests passed\n") == []
