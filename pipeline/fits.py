@@ -16,7 +16,6 @@ call, and the stored floats are rounded to STORED_DIGITS significant digits.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import tomllib
@@ -513,11 +512,26 @@ def fit_series(con: duckdb.DuckDBPyConnection, series: Series, selection: str) -
             f"series {series.key} ({selection}): a growth fit needs at least 2 distinct dates; got "
             f"{distinct_x} among {x.size} points. Check its `where` and window in series.toml."
         )
-    sums = _moments(x, y)
-    moments = ols_arrays(x, y, sums)
+    seed = zlib.crc32(f"{series.key}/{selection}".encode())
+    # The bootstrap, Theil-Sen and the sums behind OLS and the two-segment search are independent and seeded; on a
+    # large series the first two run in threads beside the others (numpy releases the GIL): the same numbers, sooner.
+    pool = ThreadPoolExecutor(2) if x.size >= PARALLEL_MIN_POINTS else None
+    try:
+        if pool is not None:
+            boot_future = pool.submit(bootstrap_interval, x, y, seed)
+            robust_future = pool.submit(theil_sen, x, y, seed)
+        sums = _moments(x, y)
+        moments = ols_arrays(x, y, sums)
+        segments = two_segment(x, y, sums)
+        if pool is None:
+            (boot_low, boot_high), robust = bootstrap_interval(x, y, seed), theil_sen(x, y, seed)
+        else:
+            (boot_low, boot_high), robust = boot_future.result(), robust_future.result()
+    finally:
+        if pool is not None:
+            pool.shutdown()
     n, slope, intercept, r2 = moments["n"], moments["slope"], moments["intercept"], moments["r2"]
     start, end = float(x.min()), float(x.max())
-    seed = zlib.crc32(f"{series.key}/{selection}".encode())
     span = float(end - start)
     total_years = series.total_growth_years or round(span)
     common = {
@@ -537,18 +551,6 @@ def fit_series(con: duckdb.DuckDBPyConnection, series: Series, selection: str) -
         "r2": float(r2) if r2 is not None else math.nan,
         "paper_growth_per_2y": float(series.paper_growth_per_2y) if series.paper_growth_per_2y else math.nan,
     }
-    # The three resampling and search methods are independent and seeded; on a large series the bootstrap and
-    # Theil-Sen run in threads beside the two-segment search (numpy releases the GIL): the same numbers, sooner.
-    with ThreadPoolExecutor(2) if x.size >= PARALLEL_MIN_POINTS else contextlib.nullcontext() as pool:
-        if pool is None:
-            boot_low, boot_high = bootstrap_interval(x, y, seed)
-            robust = theil_sen(x, y, seed)
-            segments = two_segment(x, y, sums)
-        else:
-            boot_future = pool.submit(bootstrap_interval, x, y, seed)
-            robust_future = pool.submit(theil_sen, x, y, seed)
-            segments = two_segment(x, y, sums)
-            (boot_low, boot_high), robust = boot_future.result(), robust_future.result()
     ols = {
         **common,
         "method": "ols",
