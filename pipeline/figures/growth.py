@@ -285,7 +285,6 @@ def data_per_connection(function):
     def wrapper(con, *args):
         return copy.deepcopy(cached(con, *args))
 
-    wrapper.cache_clear = cached.cache_clear
     return wrapper
 
 

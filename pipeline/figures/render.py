@@ -100,8 +100,8 @@ def build_drawn(name: str, con, fits, version: str, variant_name: str) -> Built:
 
     module_name, kwargs = FIGURES[name]
     module = importlib.import_module(module_name)
-    target = theme.VARIANTS[variant_name].width
     variant = theme.VARIANTS[variant_name]
+    target = variant.width
     drawn = module.build(con, fits, version, variant, **kwargs)
     spec_dict = drawn.chart.to_dict(validate=False)  # validated in tests (test_figures)
     spec = spec_json(spec_dict)
